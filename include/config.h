@@ -1,0 +1,83 @@
+/* The configuration: an immutable, reference-counted object read from INI. */
+#ifndef ECHOD_CONFIG_H
+#define ECHOD_CONFIG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define DEFAULT_CONFIG_PATH "/etc/echod/echod.conf"
+#define CONFIG_MAX_LISTEN 64
+
+enum echod_mode {
+	MODE_ECHO,
+	MODE_TALK,
+};
+
+/*
+ * Once loaded, a config is never modified: a reload builds a new one, and
+ * every worker holds a reference to the one it started with.
+ */
+struct config {
+	atomic_uint refs;
+
+	char *listen[CONFIG_MAX_LISTEN];	/* listen specs as written */
+	size_t n_listen;
+	unsigned backlog;
+	enum echod_mode mode;
+	unsigned max_connections;
+	unsigned long long idle_timeout_ms;	/* 0: never */
+	size_t buffer_size;
+	size_t thread_stack_size;
+	unsigned long long shutdown_timeout_ms;
+	bool reuse_port;
+
+	struct {
+		bool reply;
+		char *stop_word;	/* "" disables */
+		char *greeting;		/* "" sends nothing */
+		size_t max_line;
+	} talk;
+
+	struct {
+		int level;		/* enum log_level */
+		bool connections;
+	} log;
+};
+
+/* What the command line says; it wins over the file, on reload too. */
+struct config_overrides {
+	const char *listen[CONFIG_MAX_LISTEN];
+	size_t n_listen;
+	int mode;		/* -1, or enum echod_mode */
+	bool debug;
+};
+
+/*
+ * Reads and validates a config file.  On failure returns NULL and sets
+ * *errors to a malloc'd text of one or more lines, each
+ * "NAME:LINE: key: reason" (or "NAME: reason" when the file cannot be
+ * read); the caller frees it.  ov may be NULL.
+ */
+struct config *config_load(const char *path,
+    const struct config_overrides *ov, char **errors);
+
+/* The same, from an open stream; name is used in messages. */
+struct config *config_load_stream(FILE *fp, const char *name,
+    const struct config_overrides *ov, char **errors);
+
+/* Parses a mode name ("echo", "talk"); -1 if unknown. */
+int config_mode_parse(const char *s);
+const char *config_mode_name(enum echod_mode mode);
+
+/* Writes the effective configuration in INI form (echod -T). */
+void config_print(const struct config *cfg, FILE *fp);
+
+struct config *config_ref(struct config *cfg);
+void config_unref(struct config *cfg);
+
+/* The smallest thread_stack_size this system accepts. */
+size_t config_min_stack(void);
+
+#endif

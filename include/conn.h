@@ -1,0 +1,59 @@
+/* One client connection and the detached thread that serves it. */
+#ifndef ECHOD_CONN_H
+#define ECHOD_CONN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "addr.h"
+
+struct config;
+
+/*
+ * The set of live connections.  The main thread needs it only to shut
+ * every socket down when the drain time is over; workers leave it before
+ * they close their socket, so the main thread never touches a closed fd.
+ */
+struct conn_set {
+	pthread_mutex_t lock;
+	struct conn *head;
+	int wake_fd;		/* eventfd: a worker has finished */
+};
+
+struct conn {
+	int fd;
+	struct config *cfg;	/* the configuration it started with */
+	struct conn_set *set;
+	char peer[ADDR_STRLEN];
+	struct timespec started;
+	unsigned long long bytes_in, bytes_out;
+	/* Why it ended, when not the client's doing; main sets it too. */
+	_Atomic(const char *) end_reason;
+	struct conn *prev, *next;
+};
+
+int conn_set_init(struct conn_set *set);
+void conn_set_destroy(struct conn_set *set);
+
+/* Shuts every live connection down (both directions). */
+void conn_set_shutdown_all(struct conn_set *set);
+
+/*
+ * Serves fd on a new detached thread with cfg's stack size; takes
+ * ownership of fd (closed on failure too) and a reference to cfg.
+ * Returns 0, or an errno value when the thread could not be created.
+ */
+int conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, struct config *cfg);
+
+/* recv() for protocol code: >0 bytes, 0 at end of input, -1 on error. */
+ssize_t conn_recv(struct conn *c, void *buf, size_t len);
+
+/* Sends all len bytes, finishing partial sends; 0 or -1. */
+int conn_send_all(struct conn *c, const void *buf, size_t len);
+
+#endif

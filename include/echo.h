@@ -1,0 +1,10 @@
+/* The echo protocol (RFC 862). */
+#ifndef ECHOD_ECHO_H
+#define ECHOD_ECHO_H
+
+struct conn;
+
+/* Sends back every byte until the client closes its side. */
+void echo_session(struct conn *c);
+
+#endif

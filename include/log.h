@@ -1,0 +1,43 @@
+/* Logging to stderr: one write per line, sd-daemon prefixes or time stamps. */
+#ifndef ECHOD_LOG_H
+#define ECHOD_LOG_H
+
+#include <stddef.h>
+
+/* The numbers are syslog's, as sd-daemon(3) prefixes expect. */
+enum log_level {
+	LEVEL_ERROR = 3,
+	LEVEL_WARNING = 4,
+	LEVEL_INFO = 6,
+	LEVEL_DEBUG = 7,
+};
+
+/* Chooses the line format: time stamps on a terminal, "<N>" otherwise. */
+void log_init(void);
+
+/* Messages above this level are dropped.  Safe to call from any thread. */
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* Writes one line (no trailing newline in fmt) with a single write(2). */
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_error(...)   log_msg(LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...)    log_msg(LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LEVEL_DEBUG, __VA_ARGS__)
+
+/*
+ * Escapes n bytes of untrusted data for a log line: printable ASCII and
+ * valid UTF-8 (except C1 controls) are kept, a backslash becomes "\\",
+ * and every other byte becomes "\xHH".  The result is always
+ * NUL-terminated; when it does not fit in dstlen, it is cut at a whole
+ * escape and ends in "...".  Returns the length written.
+ */
+size_t log_escape(char *dst, size_t dstlen, const void *src, size_t n);
+
+/* The dstlen that always holds n escaped bytes without cutting. */
+#define LOG_ESCAPED_MAX(n) ((n) * 4 + 1)
+
+#endif

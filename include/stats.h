@@ -1,0 +1,19 @@
+/*
+ * Process-wide counters, shown on SIGUSR1.  They are the only global
+ * mutable state shared between threads, and all of them are atomics.
+ */
+#ifndef ECHOD_STATS_H
+#define ECHOD_STATS_H
+
+#include <stdatomic.h>
+
+struct stats {
+	atomic_ulong active;		/* connections with a live worker */
+	atomic_ulong accepted;		/* connections accepted since start */
+	atomic_ullong bytes_echoed;	/* bytes sent back to clients */
+	atomic_ulong waited;		/* accepted after waiting at the limit */
+};
+
+extern struct stats stats;
+
+#endif

@@ -1,0 +1,50 @@
+/* The talk protocol: line framing (pure) and the session loop. */
+#ifndef ECHOD_TALK_H
+#define ECHOD_TALK_H
+
+#include <stddef.h>
+
+struct conn;
+
+/*
+ * Splits a byte stream into lines.  A line ends at LF; NUL bytes at the
+ * start of a line are skipped (the classic simplex-talk client sends
+ * "line\n\0"), and trailing NUL bytes and one trailing CR are dropped.
+ * A line whose content is longer than max_line bytes is an error.
+ */
+struct talk_framer {
+	char *buf;		/* max_line + 2 bytes */
+	size_t len;		/* bytes of the pending line */
+	size_t max_line;
+	int done;		/* the line in buf was handed out */
+};
+
+enum talk_event {
+	TALK_MORE,		/* all input consumed, no complete line */
+	TALK_LINE,		/* a line is ready in *line, *linelen */
+	TALK_TOO_LONG,		/* the pending line exceeds max_line */
+};
+
+int talk_framer_init(struct talk_framer *f, size_t max_line);
+void talk_framer_free(struct talk_framer *f);
+
+/*
+ * Consumes bytes from in[0..n) up to and including the first line end.
+ * *used says how many were consumed; call again with the rest.  On
+ * TALK_LINE, *line points into the framer and stays valid until the next
+ * call.
+ */
+enum talk_event talk_feed(struct talk_framer *f, const char *in, size_t n,
+    size_t *used, const char **line, size_t *linelen);
+
+/*
+ * At end of input: a pending partial line is returned as TALK_LINE unless
+ * it is empty; otherwise TALK_MORE.
+ */
+enum talk_event talk_finish(struct talk_framer *f, const char **line,
+    size_t *linelen);
+
+/* Runs a talk session on c until the client leaves or says the stop word. */
+void talk_session(struct conn *c);
+
+#endif

@@ -1,0 +1,110 @@
+/* Listen specifications and address formatting. */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "units.h"
+
+static int
+fail(char *why, size_t whylen, const char *spec, const char *what)
+{
+	char esc[128];
+
+	log_escape(esc, sizeof(esc), spec, strlen(spec));
+	snprintf(why, whylen, "'%s' %s", esc, what);
+	return -1;
+}
+
+static int
+parse_port(const char *spec, const char *s, unsigned short *port,
+    char *why, size_t whylen)
+{
+	unsigned long long v;
+	char reason[128];
+
+	if (*s == '\0')
+		return fail(why, whylen, spec, "has no port (HOST:PORT)");
+	if (parse_uint(s, 0, 65535, &v, reason, sizeof(reason)) != 0)
+		return fail(why, whylen, spec,
+		    "has a bad port (a number from 0 to 65535)");
+	*port = (unsigned short)v;
+	return 0;
+}
+
+int
+addr_parse(const char *spec, struct listen_spec *out, char *why,
+    size_t whylen)
+{
+	const char *colon, *close;
+	size_t hostlen;
+
+	memset(out, 0, sizeof(*out));
+	if (*spec == '\0')
+		return fail(why, whylen, spec, "is empty (HOST:PORT)");
+	if (spec[0] == '[') {
+		close = strchr(spec, ']');
+		if (close == NULL)
+			return fail(why, whylen, spec, "lacks a closing ']'");
+		if (close[1] != ':')
+			return fail(why, whylen, spec,
+			    "needs ':PORT' after ']'");
+		hostlen = (size_t)(close - spec - 1);
+		if (hostlen == 0 || hostlen >= sizeof(out->host))
+			return fail(why, whylen, spec,
+			    "has a bad IPv6 address");
+		memcpy(out->host, spec + 1, hostlen);
+		if (strchr(out->host, ':') == NULL)
+			return fail(why, whylen, spec,
+			    "has brackets around something not IPv6");
+		out->bracketed = 1;
+		return parse_port(spec, close + 2, &out->port, why, whylen);
+	}
+	colon = strrchr(spec, ':');
+	if (colon == NULL)	/* a bare port means every address */
+		return parse_port(spec, spec, &out->port, why, whylen);
+	if (strchr(spec, ':') != colon)
+		return fail(why, whylen, spec,
+		    "is ambiguous: write IPv6 addresses in brackets, "
+		    "as [::1]:7");
+	hostlen = (size_t)(colon - spec);
+	if (hostlen == 0)
+		return fail(why, whylen, spec,
+		    "has no host (use *:PORT for every address)");
+	if (hostlen >= sizeof(out->host))
+		return fail(why, whylen, spec, "has a host name too long");
+	if (!(hostlen == 1 && spec[0] == '*'))
+		memcpy(out->host, spec, hostlen);
+	return parse_port(spec, colon + 1, &out->port, why, whylen);
+}
+
+void
+addr_format(const struct sockaddr *sa, socklen_t salen, char *buf,
+    size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	if (sa->sa_family == AF_INET && salen >= sizeof(*sin)) {
+		sin = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6 && salen >= sizeof(*sin6)) {
+		sin6 = (const struct sockaddr_in6 *)sa;
+		/* Dual-stack sockets see IPv4 peers as ::ffff:a.b.c.d. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], host,
+			    sizeof(host));
+			snprintf(buf, len, "%s:%u", host,
+			    ntohs(sin6->sin6_port));
+			return;
+		}
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, len, "(address family %d)", sa->sa_family);
+}

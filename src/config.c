@@ -1,0 +1,578 @@
+/*
+ * The configuration file.  inih splits lines into section, key and value;
+ * echod feeds it lines through its own reader so that it can report an
+ * over-long line (which the distribution's inih would silently cut and
+ * then misnumber) and every syntax error at its true line number.  One
+ * handler matches section and key against a table and validates the value
+ * with its unit and range.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "units.h"
+
+#define MAX_ERRORS 20
+
+enum kind {
+	K_LISTEN,
+	K_UINT,		/* unsigned */
+	K_SIZE,		/* size_t */
+	K_DURATION,	/* unsigned long long, milliseconds */
+	K_BOOL,		/* bool */
+	K_STRING,	/* char * */
+	K_MODE,		/* enum echod_mode */
+	K_LEVEL,	/* int, enum log_level */
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum kind kind;
+	size_t offset;
+	unsigned long long min, max;	/* max 0 with K_SIZE: stack minimum */
+};
+
+#define KB 1024ULL
+#define MB (1024ULL * 1024)
+#define SEC 1000ULL
+
+static const struct key keys[] = {
+	{ "server", "listen", K_LISTEN, 0, 0, 0 },
+	{ "server", "backlog", K_UINT, offsetof(struct config, backlog),
+	    1, 65535 },
+	{ "server", "mode", K_MODE, offsetof(struct config, mode), 0, 0 },
+	{ "server", "max_connections", K_UINT,
+	    offsetof(struct config, max_connections), 1, 1000000 },
+	{ "server", "idle_timeout", K_DURATION,
+	    offsetof(struct config, idle_timeout_ms), 0, 7 * 24 * 3600 * SEC },
+	{ "server", "buffer_size", K_SIZE,
+	    offsetof(struct config, buffer_size), 64, 16 * MB },
+	{ "server", "thread_stack_size", K_SIZE,
+	    offsetof(struct config, thread_stack_size), 0, 64 * MB },
+	{ "server", "shutdown_timeout", K_DURATION,
+	    offsetof(struct config, shutdown_timeout_ms), 0, 3600 * SEC },
+	{ "server", "reuse_port", K_BOOL,
+	    offsetof(struct config, reuse_port), 0, 0 },
+	{ "talk", "reply", K_BOOL, offsetof(struct config, talk.reply), 0, 0 },
+	{ "talk", "stop_word", K_STRING,
+	    offsetof(struct config, talk.stop_word), 0, 0 },
+	{ "talk", "greeting", K_STRING,
+	    offsetof(struct config, talk.greeting), 0, 0 },
+	{ "talk", "max_line", K_SIZE, offsetof(struct config, talk.max_line),
+	    16, 1 * MB },
+	{ "log", "level", K_LEVEL, offsetof(struct config, log.level), 0, 0 },
+	{ "log", "connections", K_BOOL,
+	    offsetof(struct config, log.connections), 0, 0 },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const level_names[] = {
+	[LEVEL_ERROR] = "error",
+	[LEVEL_WARNING] = "warning",
+	[LEVEL_INFO] = "info",
+	[LEVEL_DEBUG] = "debug",
+};
+
+struct parse {
+	FILE *fp;
+	const char *name;
+	unsigned lineno;	/* of the line last given to inih */
+	char *line;		/* getline() buffer */
+	size_t cap;
+	struct config *cfg;
+	bool section_known;
+	unsigned seen[NKEYS];	/* line a key was first set on, or 0 */
+	char *errors;		/* "NAME:LINE: ...\n" lines */
+	size_t errlen;
+	unsigned nerrors;
+};
+
+static void
+add_error(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add_error(struct parse *p, const char *fmt, ...)
+{
+	char msg[512];
+	char *grown;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->nerrors++;
+	n = (int)strlen(msg);
+	grown = realloc(p->errors, p->errlen + (size_t)n + 2);
+	if (grown == NULL)
+		return;
+	p->errors = grown;
+	memcpy(p->errors + p->errlen, msg, (size_t)n);
+	p->errlen += (size_t)n;
+	p->errors[p->errlen++] = '\n';
+	p->errors[p->errlen] = '\0';
+}
+
+size_t
+config_min_stack(void)
+{
+	long min = sysconf(_SC_THREAD_STACK_MIN);
+
+	return min > 0 ? (size_t)min : (size_t)PTHREAD_STACK_MIN;
+}
+
+int
+config_mode_parse(const char *s)
+{
+	if (strcmp(s, "echo") == 0)
+		return MODE_ECHO;
+	if (strcmp(s, "talk") == 0)
+		return MODE_TALK;
+	return -1;
+}
+
+const char *
+config_mode_name(enum echod_mode mode)
+{
+	return mode == MODE_TALK ? "talk" : "echo";
+}
+
+static int
+level_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (level_names[i] != NULL && strcmp(s, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static struct config *
+config_new(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	atomic_init(&cfg->refs, 1);
+	cfg->backlog = 128;
+	cfg->mode = MODE_ECHO;
+	cfg->max_connections = 1024;
+	cfg->idle_timeout_ms = 300 * SEC;
+	cfg->buffer_size = 16 * KB;
+	cfg->thread_stack_size = 64 * KB;
+	cfg->shutdown_timeout_ms = 10 * SEC;
+	cfg->reuse_port = false;
+	cfg->talk.reply = true;
+	cfg->talk.stop_word = strdup("STOP");
+	cfg->talk.greeting = strdup("");
+	cfg->talk.max_line = 4096;
+	cfg->log.level = LEVEL_INFO;
+	cfg->log.connections = true;
+	if (cfg->talk.stop_word == NULL || cfg->talk.greeting == NULL) {
+		config_unref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_listen; i++)
+		free(cfg->listen[i]);
+	free(cfg->talk.stop_word);
+	free(cfg->talk.greeting);
+	free(cfg);
+}
+
+struct config *
+config_ref(struct config *cfg)
+{
+	atomic_fetch_add(&cfg->refs, 1);
+	return cfg;
+}
+
+void
+config_unref(struct config *cfg)
+{
+	if (cfg != NULL && atomic_fetch_sub(&cfg->refs, 1) == 1)
+		config_free(cfg);
+}
+
+static int
+add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
+{
+	struct listen_spec ls;
+
+	if (addr_parse(spec, &ls, why, whylen) != 0)
+		return -1;
+	if (cfg->n_listen == CONFIG_MAX_LISTEN) {
+		snprintf(why, whylen, "more than %d addresses",
+		    CONFIG_MAX_LISTEN);
+		return -1;
+	}
+	if ((cfg->listen[cfg->n_listen] = strdup(spec)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	cfg->n_listen++;
+	return 0;
+}
+
+/* Stores value into cfg for key k; on error writes the reason. */
+static int
+set_value(struct config *cfg, const struct key *k, const char *value,
+    char *why, size_t whylen)
+{
+	char *field = (char *)cfg + k->offset, *copy, esc[64];
+	unsigned long long v, max;
+	int n;
+
+	switch (k->kind) {
+	case K_LISTEN:
+		return add_listen(cfg, value, why, whylen);
+	case K_UINT:
+		if (parse_uint(value, k->min, k->max, &v, why, whylen) != 0)
+			return -1;
+		*(unsigned *)(void *)field = (unsigned)v;
+		return 0;
+	case K_SIZE:
+		max = k->max;
+		if (parse_size(value, k->min ? k->min : config_min_stack(),
+		    max, &v, why, whylen) != 0)
+			return -1;
+		*(size_t *)(void *)field = (size_t)v;
+		return 0;
+	case K_DURATION:
+		return parse_duration(value, k->min, k->max,
+		    (unsigned long long *)(void *)field, why, whylen);
+	case K_BOOL:
+		return parse_bool(value, (bool *)(void *)field, why, whylen);
+	case K_STRING:
+		if ((copy = strdup(value)) == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = copy;
+		return 0;
+	case K_MODE:
+	case K_LEVEL:
+		n = k->kind == K_MODE ? config_mode_parse(value) :
+		    level_parse(value);
+		if (n < 0) {
+			log_escape(esc, sizeof(esc), value, strlen(value));
+			snprintf(why, whylen, "'%s' is not one of %s", esc,
+			    k->kind == K_MODE ? "echo, talk" :
+			    "error, warning, info, debug");
+			return -1;
+		}
+		if (k->kind == K_MODE)
+			cfg->mode = (enum echod_mode)n;
+		else
+			cfg->log.level = n;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct key *
+find_key(const char *section, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool
+section_exists(const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0)
+			return true;
+	return false;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	const struct key *k;
+	char why[256], esc[64];
+	size_t idx;
+
+	if (*section == '\0') {
+		add_error(p, "%s:%u: %s: key outside any section (start with "
+		    "[server], [talk] or [log])", p->name, p->lineno, name);
+		return 1;
+	}
+	if (!p->section_known)	/* already reported at its header */
+		return 1;
+	if ((k = find_key(section, name)) == NULL) {
+		log_escape(esc, sizeof(esc), name, strlen(name));
+		add_error(p, "%s:%u: %s: unknown key in [%s]", p->name,
+		    p->lineno, esc, section);
+		return 1;
+	}
+	idx = (size_t)(k - keys);
+	if (p->seen[idx] != 0 && k->kind != K_LISTEN) {
+		add_error(p, "%s:%u: %s: repeated (first set on line %u)",
+		    p->name, p->lineno, name, p->seen[idx]);
+		return 1;
+	}
+	if (p->seen[idx] == 0)
+		p->seen[idx] = p->lineno;
+	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0)
+		add_error(p, "%s:%u: %s: %s", p->name, p->lineno, name, why);
+	return 1;
+}
+
+/* Checks a "[section]" line; returns false on a syntax error. */
+static bool
+check_section(struct parse *p, const char *s)
+{
+	const char *close = strchr(s, ']');
+	const char *after;
+	char name[64], esc[96];
+	size_t len;
+
+	if (close == NULL) {
+		add_error(p, "%s:%u: syntax error: '[' without ']'", p->name,
+		    p->lineno);
+		return false;
+	}
+	for (after = close + 1; *after == ' ' || *after == '\t'; after++)
+		;
+	if (*after != '\0' && *after != ';' && *after != '#') {
+		add_error(p, "%s:%u: syntax error: text after ']'", p->name,
+		    p->lineno);
+		return false;
+	}
+	len = (size_t)(close - s - 1);
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, s + 1, len);
+	name[len] = '\0';
+	p->section_known = section_exists(name);
+	if (!p->section_known) {
+		log_escape(esc, sizeof(esc), name, strlen(name));
+		add_error(p, "%s:%u: unknown section [%s] (known: [server], "
+		    "[talk], [log])", p->name, p->lineno, esc);
+	}
+	return true;
+}
+
+/* A key line has a name before '=' (or ':', which inih also accepts). */
+static bool
+check_key_line(struct parse *p, const char *s)
+{
+	size_t sep = strcspn(s, "=:");
+
+	if (s[sep] != '\0' && sep > 0)
+		return true;
+	add_error(p, "%s:%u: syntax error: expected 'key = value', "
+	    "'[section]' or a comment", p->name, p->lineno);
+	return false;
+}
+
+/*
+ * inih's line source (an fgets() work-alike).  It hands inih exactly one
+ * line per call, so inih's line count stays true: a line that is too long
+ * or malformed is reported here and replaced by an empty line.  Leading
+ * blanks are removed so that indented keys are keys, not continuations.
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	ssize_t n;
+	const char *s;
+	size_t len;
+	bool ok = true;
+
+	if (p->nerrors >= MAX_ERRORS)
+		return NULL;
+	n = getline(&p->line, &p->cap, p->fp);
+	if (n < 0) {
+		if (ferror(p->fp))
+			add_error(p, "%s: read error: %s", p->name,
+			    strerror(errno));
+		return NULL;
+	}
+	p->lineno++;
+	len = (size_t)n;
+	if (len > 0 && p->line[len - 1] == '\n')
+		p->line[--len] = '\0';
+	if (memchr(p->line, '\0', len) != NULL) {
+		add_error(p, "%s:%u: line contains a NUL byte", p->name,
+		    p->lineno);
+		ok = false;
+	} else if (len > (size_t)num - 2) {
+		add_error(p, "%s:%u: line too long (%zu characters; at most "
+		    "%d)", p->name, p->lineno, len, num - 2);
+		ok = false;
+	}
+	for (s = p->line; *s == ' ' || *s == '\t'; s++)
+		;
+	if (ok && *s == '[')
+		ok = check_section(p, s);
+	else if (ok && *s != '\0' && *s != ';' && *s != '#' && *s != '\r')
+		ok = check_key_line(p, s);
+	snprintf(str, (size_t)num, "%s\n", ok ? s : "");
+	return str;
+}
+
+static void
+apply_overrides(struct config *cfg, const struct config_overrides *ov)
+{
+	size_t i;
+
+	if (ov->n_listen > 0) {
+		for (i = 0; i < cfg->n_listen; i++)
+			free(cfg->listen[i]);
+		cfg->n_listen = 0;
+		for (i = 0; i < ov->n_listen; i++)
+			if ((cfg->listen[i] = strdup(ov->listen[i])) != NULL)
+				cfg->n_listen++;
+	}
+	if (ov->mode >= 0)
+		cfg->mode = (enum echod_mode)ov->mode;
+	if (ov->debug)
+		cfg->log.level = LEVEL_DEBUG;
+}
+
+struct config *
+config_load_stream(FILE *fp, const char *name,
+    const struct config_overrides *ov, char **errors)
+{
+	struct parse p;
+	char why[64];
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.fp = fp;
+	p.name = name;
+	p.cfg = config_new();
+	if (p.cfg == NULL) {
+		*errors = strdup("out of memory\n");
+		return NULL;
+	}
+	r = ini_parse_stream(read_line, &p, handler, &p);
+	if (r > 0 && p.nerrors == 0)
+		add_error(&p, "%s:%d: syntax error", name, r);
+	else if (r < 0)
+		add_error(&p, "%s: out of memory", name);
+	if (p.nerrors >= MAX_ERRORS)
+		add_error(&p, "%s: too many errors; stopped reading", name);
+	if (p.cfg->n_listen == 0 && add_listen(p.cfg, "*:7", why,
+	    sizeof(why)) != 0)
+		add_error(&p, "%s: %s", name, why);
+	free(p.line);
+	if (p.nerrors > 0) {
+		config_unref(p.cfg);
+		*errors = p.errors != NULL ? p.errors :
+		    strdup("out of memory\n");
+		return NULL;
+	}
+	if (ov != NULL)
+		apply_overrides(p.cfg, ov);
+	*errors = NULL;
+	return p.cfg;
+}
+
+struct config *
+config_load(const char *path, const struct config_overrides *ov,
+    char **errors)
+{
+	struct config *cfg;
+	char msg[512];
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s\n", path, strerror(errno));
+		*errors = strdup(msg);
+		return NULL;
+	}
+	cfg = config_load_stream(fp, path, ov, errors);
+	fclose(fp);
+	return cfg;
+}
+
+static void
+print_value(const struct config *cfg, const struct key *k, FILE *fp)
+{
+	const char *field = (const char *)cfg + k->offset;
+	char buf[32];
+	size_t i;
+
+	switch (k->kind) {
+	case K_LISTEN:
+		for (i = 0; i < cfg->n_listen; i++)
+			fprintf(fp, "listen = %s\n", cfg->listen[i]);
+		return;
+	case K_UINT:
+		snprintf(buf, sizeof(buf), "%u",
+		    *(const unsigned *)(const void *)field);
+		break;
+	case K_SIZE:
+		format_size(*(const size_t *)(const void *)field, buf,
+		    sizeof(buf));
+		break;
+	case K_DURATION:
+		format_duration(*(const unsigned long long *)(const void *)
+		    field, buf, sizeof(buf));
+		break;
+	case K_BOOL:
+		snprintf(buf, sizeof(buf), "%s",
+		    *(const bool *)(const void *)field ? "yes" : "no");
+		break;
+	case K_STRING:
+		fprintf(fp, "%s = %s\n", k->name,
+		    *(char *const *)(const void *)field);
+		return;
+	case K_MODE:
+		snprintf(buf, sizeof(buf), "%s", config_mode_name(cfg->mode));
+		break;
+	case K_LEVEL:
+		snprintf(buf, sizeof(buf), "%s", level_names[cfg->log.level]);
+		break;
+	}
+	fprintf(fp, "%s = %s\n", k->name, buf);
+}
+
+void
+config_print(const struct config *cfg, FILE *fp)
+{
+	const char *section = "";
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(fp, "%s[%s]\n", i == 0 ? "" : "\n", section);
+		}
+		print_value(cfg, &keys[i], fp);
+	}
+}

@@ -1,0 +1,200 @@
+/*
+ * Logging.  Every message becomes one line written with a single write(2)
+ * to stderr, so lines from different threads never interleave.  Under a
+ * supervisor (stderr not a terminal) lines carry sd-daemon(3) priority
+ * prefixes and no time stamp, since journald adds its own.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Written by the main thread (startup, reload), read by every thread. */
+static atomic_int log_level = LEVEL_INFO;
+static atomic_bool log_on_tty;
+
+void
+log_init(void)
+{
+	atomic_store(&log_on_tty, isatty(STDERR_FILENO) == 1);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	atomic_store(&log_level, (int)level);
+}
+
+enum log_level
+log_get_level(void)
+{
+	return (enum log_level)atomic_load(&log_level);
+}
+
+static const char *
+level_name(enum log_level level)
+{
+	switch (level) {
+	case LEVEL_ERROR:
+		return "error: ";
+	case LEVEL_WARNING:
+		return "warning: ";
+	case LEVEL_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+/* "<6>" under a supervisor; "2026-11-22 10:00:00 echod: " on a terminal. */
+static int
+format_prefix(char *buf, size_t len, enum log_level level)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	if (!atomic_load(&log_on_tty))
+		return snprintf(buf, len, "<%d>", (int)level);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	return snprintf(buf, len, "%s.%03ld echod: %s", when,
+	    ts.tv_nsec / 1000000, level_name(level));
+}
+
+static void
+write_all(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(STDERR_FILENO, p, n);
+		if (w <= 0)
+			return;	/* nowhere left to report it */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	char small[512], *line = small;
+	va_list ap;
+	int pre, body;
+	size_t need;
+
+	if ((int)level > atomic_load(&log_level))
+		return;
+	pre = format_prefix(small, sizeof(small), level);
+	va_start(ap, fmt);
+	body = vsnprintf(small + pre, sizeof(small) - (size_t)pre, fmt, ap);
+	va_end(ap);
+	if (body < 0)
+		return;
+	need = (size_t)pre + (size_t)body + 2;
+	/* Worker stacks are small: long lines go to the heap instead. */
+	if (need > sizeof(small)) {
+		line = malloc(need);
+		if (line == NULL) {
+			line = small;
+			need = sizeof(small);
+		} else {
+			memcpy(line, small, (size_t)pre);
+			va_start(ap, fmt);
+			vsnprintf(line + pre, need - (size_t)pre, fmt, ap);
+			va_end(ap);
+		}
+	}
+	need = strlen(line);
+	line[need++] = '\n';
+	write_all(line, need);
+	if (line != small)
+		free(line);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;	/* overlong, surrogate or beyond Unicode */
+	if (cp >= 0x80 && cp <= 0x9f)
+		return 0;	/* C1 controls act on terminals too */
+	return len;
+}
+
+size_t
+log_escape(char *dst, size_t dstlen, const void *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = src;
+	size_t i = 0, out = 0, used, piece, room;
+	char esc[4];
+	const char *from;
+
+	if (dstlen == 0)
+		return 0;
+	while (i < n) {
+		from = (const char *)&s[i];
+		used = piece = 1;
+		if (s[i] == '\\') {
+			from = "\\\\";
+			piece = 2;
+		} else if (s[i] < 0x20 || s[i] >= 0x7f) {
+			used = piece = utf8_len(&s[i], n - i);
+			if (piece == 0) {
+				esc[0] = '\\';
+				esc[1] = 'x';
+				esc[2] = hex[s[i] >> 4];
+				esc[3] = hex[s[i] & 0xf];
+				from = esc;
+				piece = 4;
+				used = 1;
+			}
+		}
+		/* Whatever is written, "..." must still fit after it. */
+		room = dstlen - 1 - out;
+		if (piece + (i + used < n ? 3 : 0) > room) {
+			if (room >= 3) {
+				memcpy(dst + out, "...", 3);
+				out += 3;
+			}
+			break;
+		}
+		memcpy(dst + out, from, piece);
+		out += piece;
+		i += used;
+	}
+	dst[out] = '\0';
+	return out;
+}

@@ -1,0 +1,181 @@
+/*
+ * echod: a TCP echo and talk daemon, one thread per connection.
+ *
+ * The life of the daemon, in order: parse the command line, load the
+ * configuration, open the listening sockets, accept connections until
+ * told to stop, let the open ones drain, exit.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "stats.h"
+
+#ifndef ECHOD_VERSION
+#define ECHOD_VERSION "0.0"
+#endif
+
+/* sysexits(3) */
+#define EX_OK		0
+#define EX_USAGE	64
+#define EX_OSERR	71
+#define EX_CONFIG	78
+
+struct options {
+	const char *config_path;
+	struct config_overrides ov;
+	bool check;		/* -t */
+	bool print;		/* -T */
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: echod [-c FILE] [-l ADDR]... [-m MODE] [-t] [-T] [-d] "
+	    "[-h] [-V]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -l ADDR  listen on ADDR (HOST:PORT, [V6ADDR]:PORT, *:PORT) "
+	    "instead of\n"
+	    "           the configured addresses; repeatable\n"
+	    "  -m MODE  protocol: echo or talk\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -T       check and print the effective configuration\n"
+	    "  -d       debug logging\n"
+	    "  -h       this help\n"
+	    "  -V       version\n", DEFAULT_CONFIG_PATH);
+}
+
+static void
+parse_args(int argc, char **argv, struct options *o)
+{
+	struct listen_spec ls;
+	char why[256];
+	int ch;
+
+	o->config_path = DEFAULT_CONFIG_PATH;
+	o->ov.mode = -1;
+	while ((ch = getopt(argc, argv, "c:l:m:tTdhV")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'l':
+			if (addr_parse(optarg, &ls, why, sizeof(why)) != 0) {
+				fprintf(stderr, "echod: -l %s\n", why);
+				exit(EX_USAGE);
+			}
+			if (o->ov.n_listen == CONFIG_MAX_LISTEN) {
+				fprintf(stderr, "echod: -l: more than %d "
+				    "addresses\n", CONFIG_MAX_LISTEN);
+				exit(EX_USAGE);
+			}
+			o->ov.listen[o->ov.n_listen++] = optarg;
+			break;
+		case 'm':
+			if ((o->ov.mode = config_mode_parse(optarg)) < 0) {
+				fprintf(stderr, "echod: -m: '%s' is not echo "
+				    "or talk\n", optarg);
+				exit(EX_USAGE);
+			}
+			break;
+		case 't':
+			o->check = true;
+			break;
+		case 'T':
+			o->print = true;
+			break;
+		case 'd':
+			o->ov.debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EX_OK);
+		case 'V':
+			printf("echod %s\n", ECHOD_VERSION);
+			exit(EX_OK);
+		default:
+			usage(stderr);
+			exit(EX_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "echod: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		exit(EX_USAGE);
+	}
+}
+
+/* Prints every error line; plain for -t/-T, through the log otherwise. */
+static void
+report(const char *errors, bool plain)
+{
+	const char *p = errors;
+	int len;
+
+	while (*p != '\0') {
+		len = (int)strcspn(p, "\n");
+		if (plain)
+			fprintf(stderr, "echod: %.*s\n", len, p);
+		else
+			log_error("%.*s", len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+static struct config *
+load_config(const struct options *o)
+{
+	struct config *cfg;
+	char *errors;
+
+	cfg = config_load(o->config_path, &o->ov, &errors);
+	if (cfg == NULL) {
+		report(errors, o->check || o->print);
+		free(errors);
+		exit(EX_CONFIG);
+	}
+	return cfg;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct server s;
+	struct config *cfg;
+	int rc;
+
+	parse_args(argc, argv, &o);
+	log_init();
+	cfg = load_config(&o);
+	if (o.print)
+		config_print(cfg, stdout);
+	if (o.check || o.print) {
+		if (o.check && !o.print)
+			fprintf(stderr, "echod: %s: configuration OK\n",
+			    o.config_path);
+		config_unref(cfg);
+		return EX_OK;
+	}
+	log_set_level((enum log_level)cfg->log.level);
+
+	if (server_init(&s, o.config_path, &o.ov, cfg) != 0 ||
+	    server_listen(&s) != 0)
+		return EX_OSERR;
+	log_info("echod %s serving %s, up to %u connections", ECHOD_VERSION,
+	    config_mode_name(cfg->mode), cfg->max_connections);
+
+	rc = server_run(&s);
+	/* Workers still running (after a second signal) use the server. */
+	if (atomic_load(&stats.active) == 0)
+		server_free(&s);
+	return rc;
+}

@@ -1,0 +1,429 @@
+/*
+ * The main thread's loop.  It poll()s the listening sockets, a signalfd
+ * (all handled signals are blocked in every thread and read here, so no
+ * code runs in signal context) and an eventfd that finishing workers
+ * poke.  At max_connections it simply stops accepting: new clients wait
+ * in the kernel's listen backlog and are accepted when a slot frees.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "stats.h"
+#include "units.h"
+
+#define ACCEPT_BURST 64		/* per listener per wake-up, for fairness */
+#define ACCEPT_PAUSE_MS 100	/* back-off when out of descriptors */
+#define KILL_GRACE_MS 2000	/* for workers to notice their shut socket */
+
+enum accept_result {
+	DRAINED,		/* the backlog is empty */
+	FULL,			/* max_connections reached */
+	MORE,			/* burst done, or paused by an error */
+};
+
+static const int handled_signals[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1 };
+
+int
+server_init(struct server *s, const char *config_path,
+    const struct config_overrides *ov, struct config *cfg)
+{
+	sigset_t set;
+	size_t i;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->config_path = config_path;
+	s->ov = ov;
+	s->cfg = cfg;
+	s->sig_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]);
+	    i++)
+		sigaddset(&set, handled_signals[i]);
+	if ((err = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0) {
+		log_error("pthread_sigmask: %s", strerror(err));
+		return -1;
+	}
+	s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sig_fd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	if ((err = conn_set_init(&s->conns)) != 0) {
+		log_error("cannot set up the connection set: %s",
+		    strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+int
+server_listen(struct server *s)
+{
+	return listeners_update(&s->ls, s->cfg);
+}
+
+void
+server_free(struct server *s)
+{
+	listeners_close(&s->ls);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	conn_set_destroy(&s->conns);
+	config_unref(s->cfg);
+}
+
+static long long
+ms_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	    (t->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+static struct timespec
+ms_from_now(unsigned long long ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static void
+log_stats(void)
+{
+	log_info("stats: %lu active connections, %lu accepted, %llu bytes "
+	    "echoed, %lu waited at the limit", atomic_load(&stats.active),
+	    atomic_load(&stats.accepted), atomic_load(&stats.bytes_echoed),
+	    atomic_load(&stats.waited));
+}
+
+static void
+log_errors(const char *errors)
+{
+	const char *p = errors, *nl;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		log_error("%.*s", (int)(nl - p), p);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+/* SIGHUP: all or nothing; the running configuration survives any error. */
+static void
+reload(struct server *s)
+{
+	struct config *cfg;
+	char *errors;
+
+	log_info("reloading %s", s->config_path);
+	if ((cfg = config_load(s->config_path, s->ov, &errors)) == NULL) {
+		log_errors(errors);
+		free(errors);
+		log_error("reload failed; keeping the running configuration");
+		return;
+	}
+	if (listeners_update(&s->ls, cfg) != 0) {
+		config_unref(cfg);
+		log_error("reload failed; keeping the running configuration");
+		return;
+	}
+	/* Workers hold their own references: they keep the old one. */
+	config_unref(s->cfg);
+	s->cfg = cfg;
+	log_set_level((enum log_level)cfg->log.level);
+	log_info("reloaded %s: mode %s, %zu listen addresses", s->config_path,
+	    config_mode_name(cfg->mode), cfg->n_listen);
+}
+
+/* Reads one pending signal; 0 if none. */
+static int
+next_signal(struct server *s)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	n = read(s->sig_fd, &si, sizeof(si));
+	if (n != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+static void
+clear_wakeups(struct server *s)
+{
+	uint64_t count;
+
+	if (read(s->conns.wake_fd, &count, sizeof(count)) < 0 &&
+	    errno != EAGAIN)
+		log_error("wake-up eventfd: %s", strerror(errno));
+}
+
+static bool
+below_limit(const struct server *s)
+{
+	return atomic_load(&stats.active) < s->cfg->max_connections;
+}
+
+static void
+enter_limit(struct server *s)
+{
+	if (s->at_limit)
+		return;
+	s->at_limit = true;
+	s->waited = 0;
+	log_warning("max_connections (%u) reached: new clients wait in the "
+	    "listen backlog", s->cfg->max_connections);
+}
+
+static void
+leave_limit(struct server *s)
+{
+	s->at_limit = false;
+	log_info("below max_connections again; %lu clients waited",
+	    s->waited);
+}
+
+/* accept() failed: say why, and pause when descriptors or memory ran out. */
+static void
+accept_failed(struct server *s, const struct listener *l, int err)
+{
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_error("accept on %s: %s; pausing for %d ms", l->addr,
+		    strerror(err), ACCEPT_PAUSE_MS);
+		s->paused_until = ms_from_now(ACCEPT_PAUSE_MS);
+		break;
+	default:
+		/* ECONNABORTED, EPROTO, EPERM...: that client's problem. */
+		log_debug("accept on %s: %s", l->addr, strerror(err));
+		break;
+	}
+}
+
+static enum accept_result
+accept_some(struct server *s, const struct listener *l)
+{
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	int fd, err, i;
+
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		if (!below_limit(s)) {
+			enter_limit(s);
+			return FULL;
+		}
+		peerlen = sizeof(peer);
+		fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen,
+		    SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return DRAINED;
+		if (fd < 0 && errno == EINTR)
+			continue;
+		if (fd < 0) {
+			accept_failed(s, l, errno);
+			return MORE;
+		}
+		if (s->at_limit) {
+			s->waited++;
+			atomic_fetch_add(&stats.waited, 1);
+		}
+		err = conn_spawn(&s->conns, fd, (struct sockaddr *)&peer,
+		    peerlen, s->cfg);
+		if (err != 0)
+			log_warning("cannot start a thread for a client on "
+			    "%s: %s; closed it", l->addr, strerror(err));
+	}
+	return MORE;
+}
+
+/* After a slot frees during an episode, take the waiting clients first. */
+static void
+serve_waiting(struct server *s)
+{
+	bool all_drained = true;
+	size_t i;
+
+	for (i = 0; i < s->ls.n; i++)
+		if (accept_some(s, &s->ls.v[i]) != DRAINED)
+			all_drained = false;
+	if (all_drained)
+		leave_limit(s);
+}
+
+/* Returns true when the signal means "stop". */
+static bool
+on_signal(struct server *s, int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		reload(s);
+		return false;
+	case SIGUSR1:
+		log_stats();
+		return false;
+	case SIGINT:
+	case SIGTERM:
+		log_info("SIG%s received: shutting down", sigabbrev_np(sig));
+		return true;
+	}
+	return false;
+}
+
+static void
+handle_listeners(struct server *s, const struct pollfd *pfd)
+{
+	size_t i;
+
+	if (s->at_limit)
+		return;		/* listeners were not polled */
+	for (i = 0; i < s->ls.n; i++)
+		if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
+			accept_some(s, &s->ls.v[i]);
+}
+
+static int
+accept_loop(struct server *s)
+{
+	struct pollfd *pfd = NULL, *grown;
+	size_t i, cap = 0;
+	long long wait;
+	bool listening;
+	int sig;
+
+	for (;;) {
+		if (s->at_limit && below_limit(s))
+			serve_waiting(s);
+		if (cap < s->ls.n + 2) {
+			cap = s->ls.n + 2;
+			if ((grown = realloc(pfd, cap * sizeof(*pfd))) == NULL) {
+				log_error("out of memory in the accept loop");
+				free(pfd);
+				return -1;
+			}
+			pfd = grown;
+		}
+		wait = ms_until(&s->paused_until);
+		listening = !s->at_limit && wait <= 0;
+		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
+		    .events = POLLIN };
+		for (i = 0; i < s->ls.n; i++)
+			pfd[i + 2] = (struct pollfd){ .events = POLLIN,
+			    .fd = listening ? s->ls.v[i].fd : -1 };
+		if (poll(pfd, s->ls.n + 2, wait > 0 ? (int)wait : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", strerror(errno));
+			free(pfd);
+			return -1;
+		}
+		if (pfd[1].revents & POLLIN)
+			clear_wakeups(s);
+		/* Listeners first: a reload may replace the set. */
+		handle_listeners(s, pfd + 2);
+		while ((sig = next_signal(s)) != 0)
+			if (on_signal(s, sig)) {
+				free(pfd);
+				return 0;
+			}
+	}
+}
+
+/* Waits until no worker is left or the deadline; true on a 2nd signal. */
+static bool
+wait_workers(struct server *s, const struct timespec *deadline)
+{
+	struct pollfd pfd[2];
+	long long wait;
+	int sig;
+
+	while (atomic_load(&stats.active) > 0 &&
+	    (wait = ms_until(deadline)) > 0) {
+		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
+		    .events = POLLIN };
+		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return false;
+		}
+		if (pfd[1].revents & POLLIN)
+			clear_wakeups(s);
+		while ((sig = next_signal(s)) != 0) {
+			if (sig == SIGTERM || sig == SIGINT)
+				return true;
+			if (sig == SIGUSR1)
+				log_stats();
+			else
+				log_info("SIG%s ignored while shutting down",
+				    sigabbrev_np(sig));
+		}
+	}
+	return false;
+}
+
+/* Stop accepting at once; give clients shutdown_timeout to finish. */
+static int
+drain(struct server *s)
+{
+	struct timespec deadline;
+	unsigned long left;
+	char dur[32];
+
+	listeners_close(&s->ls);
+	left = atomic_load(&stats.active);
+	format_duration(s->cfg->shutdown_timeout_ms, dur, sizeof(dur));
+	if (left > 0)
+		log_info("shutting down: %lu connections open, waiting up to "
+		    "%s", left, dur);
+	deadline = ms_from_now(s->cfg->shutdown_timeout_ms);
+	if (wait_workers(s, &deadline))
+		goto now;
+	if ((left = atomic_load(&stats.active)) > 0) {
+		log_info("shutdown_timeout reached: closing %lu connections",
+		    left);
+		conn_set_shutdown_all(&s->conns);
+		deadline = ms_from_now(KILL_GRACE_MS);
+		if (wait_workers(s, &deadline))
+			goto now;
+	}
+	log_info("exiting");
+	return 0;
+now:
+	log_info("second signal: exiting now with %lu connections open",
+	    atomic_load(&stats.active));
+	return 0;
+}
+
+int
+server_run(struct server *s)
+{
+	if (accept_loop(s) != 0)
+		return 71;	/* EX_OSERR */
+	return drain(s);
+}

@@ -1,0 +1,4 @@
+/* The process-wide counters (see stats.h). */
+#include "stats.h"
+
+struct stats stats;

@@ -1,0 +1,208 @@
+/*
+ * "simplex-talk": the client says lines, the daemon shows each one in its
+ * log and, when configured to, answers with the same line.  The framer is
+ * separate from the socket code so that it can be tested byte by byte.
+ */
+#include "talk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+
+/* Lines longer than this are cut (with "...") in the log, not on the wire. */
+#define TALK_LOG_MAX 2048
+
+int
+talk_framer_init(struct talk_framer *f, size_t max_line)
+{
+	/* The content, one CR, and a byte for '\n' or '\0' after it. */
+	f->buf = malloc(max_line + 2);
+	f->len = 0;
+	f->max_line = max_line;
+	f->done = 0;
+	return f->buf == NULL ? -1 : 0;
+}
+
+void
+talk_framer_free(struct talk_framer *f)
+{
+	free(f->buf);
+	f->buf = NULL;
+}
+
+/* Drops trailing NULs, one CR, and NULs again; then checks the length. */
+static enum talk_event
+finish_line(struct talk_framer *f, const char **line, size_t *linelen)
+{
+	size_t n = f->len;
+
+	while (n > 0 && f->buf[n - 1] == '\0')
+		n--;
+	if (n > 0 && f->buf[n - 1] == '\r')
+		n--;
+	while (n > 0 && f->buf[n - 1] == '\0')
+		n--;
+	f->done = 1;
+	if (n > f->max_line)
+		return TALK_TOO_LONG;
+	f->buf[n] = '\0';
+	*line = f->buf;
+	*linelen = n;
+	return TALK_LINE;
+}
+
+enum talk_event
+talk_feed(struct talk_framer *f, const char *in, size_t n, size_t *used,
+    const char **line, size_t *linelen)
+{
+	size_t i;
+
+	if (f->done) {		/* the last line was handed out */
+		f->len = 0;
+		f->done = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (in[i] == '\n') {
+			*used = i + 1;
+			return finish_line(f, line, linelen);
+		}
+		if (in[i] == '\0' && f->len == 0)
+			continue;
+		if (f->len == f->max_line + 1) {
+			*used = i;
+			return TALK_TOO_LONG;
+		}
+		f->buf[f->len++] = in[i];
+	}
+	*used = n;
+	return TALK_MORE;
+}
+
+enum talk_event
+talk_finish(struct talk_framer *f, const char **line, size_t *linelen)
+{
+	enum talk_event ev;
+
+	if (f->done) {
+		f->len = 0;
+		f->done = 0;
+	}
+	ev = finish_line(f, line, linelen);
+	if (ev == TALK_LINE && *linelen == 0)
+		return TALK_MORE;	/* nothing but NULs or a CR */
+	return ev;
+}
+
+/* Logs one line, answers it; returns nonzero when the session must end. */
+static int
+handle_line(struct conn *c, struct talk_framer *f, char *esc, size_t esclen,
+    size_t len)
+{
+	const struct config *cfg = c->cfg;
+	const char *stop = cfg->talk.stop_word;
+
+	log_escape(esc, esclen, f->buf, len);
+	log_info("talk %s: %s", c->peer, esc);
+	if (*stop != '\0' && len == strlen(stop) &&
+	    memcmp(f->buf, stop, len) == 0) {
+		c->end_reason = "stop word";
+		if (cfg->talk.reply)
+			conn_send_all(c, "BYE\n", 4);
+		return 1;
+	}
+	if (!cfg->talk.reply)
+		return 0;
+	/* The framer keeps a spare byte after every line for this '\n'. */
+	f->buf[len] = '\n';
+	return conn_send_all(c, f->buf, len + 1) != 0;
+}
+
+static void
+too_long(struct conn *c)
+{
+	log_info("talk %s: line longer than %zu bytes; closing", c->peer,
+	    c->cfg->talk.max_line);
+	c->end_reason = "line too long";
+	if (c->cfg->talk.reply)
+		conn_send_all(c, "ERR line too long\n", 18);
+}
+
+/* Feeds buf[0..n) through the framer; returns nonzero to end the session. */
+static int
+feed(struct conn *c, struct talk_framer *f, const char *buf, size_t n,
+    char *esc, size_t esclen)
+{
+	const char *line;
+	size_t used, len, off = 0;
+	enum talk_event ev;
+
+	while (off < n) {
+		ev = talk_feed(f, buf + off, n - off, &used, &line, &len);
+		off += used;
+		if (ev == TALK_TOO_LONG) {
+			too_long(c);
+			return 1;
+		}
+		if (ev == TALK_LINE && handle_line(c, f, esc, esclen, len))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+greet(struct conn *c)
+{
+	const char *greeting = c->cfg->talk.greeting;
+	size_t len = strlen(greeting);
+	char *line;
+
+	if (len == 0 || (line = malloc(len + 1)) == NULL)
+		return;
+	memcpy(line, greeting, len);
+	line[len] = '\n';
+	conn_send_all(c, line, len + 1);
+	free(line);
+}
+
+void
+talk_session(struct conn *c)
+{
+	const struct config *cfg = c->cfg;
+	size_t esclen = LOG_ESCAPED_MAX(cfg->talk.max_line < TALK_LOG_MAX ?
+	    cfg->talk.max_line : TALK_LOG_MAX);
+	struct talk_framer f;
+	char *buf, *esc;
+	const char *line;
+	size_t len;
+	ssize_t n;
+	enum talk_event ev;
+
+	buf = malloc(cfg->buffer_size);
+	esc = malloc(esclen);
+	if (buf == NULL || esc == NULL ||
+	    talk_framer_init(&f, cfg->talk.max_line) != 0) {
+		log_error("%s: out of memory for a talk session", c->peer);
+		free(buf);
+		free(esc);
+		return;
+	}
+	greet(c);
+	while ((n = conn_recv(c, buf, cfg->buffer_size)) > 0)
+		if (feed(c, &f, buf, (size_t)n, esc, esclen) != 0)
+			goto out;
+	/* At end of input, a last line without LF still counts. */
+	if (n == 0) {
+		ev = talk_finish(&f, &line, &len);
+		if (ev == TALK_TOO_LONG)
+			too_long(c);
+		else if (ev == TALK_LINE)
+			handle_line(c, &f, esc, esclen, len);
+	}
+out:
+	talk_framer_free(&f);
+	free(esc);
+	free(buf);
+}
