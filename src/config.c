@@ -219,9 +219,15 @@ static int
 add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 {
 	struct listen_spec ls;
+	size_t i;
 
 	if (addr_parse(spec, &ls, why, whylen) != 0)
 		return -1;
+	for (i = 0; i < cfg->n_listen; i++)
+		if (strcmp(cfg->listen[i], spec) == 0) {
+			snprintf(why, whylen, "'%s' is listed twice", spec);
+			return -1;
+		}
 	if (cfg->n_listen == CONFIG_MAX_LISTEN) {
 		snprintf(why, whylen, "more than %d addresses",
 		    CONFIG_MAX_LISTEN);

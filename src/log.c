@@ -153,38 +153,67 @@ utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+/*
+ * The escaped form of the character at s[0]: sets *from and *used (input
+ * bytes) and returns its length.  esc[4] holds a "\xHH" when one is needed.
+ */
+static size_t
+next_piece(const unsigned char *s, size_t n, char esc[4], const char **from,
+    size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len;
+
+	*from = (const char *)s;
+	*used = 1;
+	if (s[0] == '\\') {
+		*from = "\\\\";
+		return 2;
+	}
+	if (s[0] >= 0x20 && s[0] < 0x7f)
+		return 1;
+	if ((len = utf8_len(s, n)) != 0) {
+		*used = len;
+		return len;
+	}
+	esc[0] = '\\';
+	esc[1] = 'x';
+	esc[2] = hex[s[0] >> 4];
+	esc[3] = hex[s[0] & 0xf];
+	*from = esc;
+	return 4;
+}
+
+static size_t
+escaped_len(const unsigned char *s, size_t n)
+{
+	size_t i = 0, total = 0, used;
+	const char *from;
+	char esc[4];
+
+	while (i < n) {
+		total += next_piece(s + i, n - i, esc, &from, &used);
+		i += used;
+	}
+	return total;
+}
+
 size_t
 log_escape(char *dst, size_t dstlen, const void *src, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = src;
 	size_t i = 0, out = 0, used, piece, room;
-	char esc[4];
 	const char *from;
+	char esc[4];
 
 	if (dstlen == 0)
 		return 0;
 	while (i < n) {
-		from = (const char *)&s[i];
-		used = piece = 1;
-		if (s[i] == '\\') {
-			from = "\\\\";
-			piece = 2;
-		} else if (s[i] < 0x20 || s[i] >= 0x7f) {
-			used = piece = utf8_len(&s[i], n - i);
-			if (piece == 0) {
-				esc[0] = '\\';
-				esc[1] = 'x';
-				esc[2] = hex[s[i] >> 4];
-				esc[3] = hex[s[i] & 0xf];
-				from = esc;
-				piece = 4;
-				used = 1;
-			}
-		}
-		/* Whatever is written, "..." must still fit after it. */
+		piece = next_piece(s + i, n - i, esc, &from, &used);
 		room = dstlen - 1 - out;
-		if (piece + (i + used < n ? 3 : 0) > room) {
+		/* Keep room for "..." unless everything left fits. */
+		if (piece + (i + used < n ? 3 : 0) > room &&
+		    escaped_len(s + i, n - i) > room) {
 			if (room >= 3) {
 				memcpy(dst + out, "...", 3);
 				out += 3;

@@ -159,7 +159,9 @@ greet(struct conn *c)
 	size_t len = strlen(greeting);
 	char *line;
 
-	if (len == 0 || (line = malloc(len + 1)) == NULL)
+	/* reply = no is pure simplex: not a byte goes to the client. */
+	if (len == 0 || !c->cfg->talk.reply ||
+	    (line = malloc(len + 1)) == NULL)
 		return;
 	memcpy(line, greeting, len);
 	line[len] = '\n';

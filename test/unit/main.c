@@ -1,0 +1,15 @@
+/* Runs every unit test group; exits nonzero if any test failed. */
+#include "unit.h"
+
+int
+main(void)
+{
+	int failed = 0;
+
+	failed += run_units_tests();
+	failed += run_config_tests();
+	failed += run_addr_tests();
+	failed += run_talk_tests();
+	failed += run_log_tests();
+	return failed != 0;
+}

@@ -1,0 +1,35 @@
+/* Shared declarations and helpers for the echod unit tests. */
+#ifndef ECHOD_TEST_UNIT_H
+#define ECHOD_TEST_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Each runs one cmocka group and returns its number of failures. */
+int run_units_tests(void);
+int run_config_tests(void);
+int run_addr_tests(void);
+int run_talk_tests(void);
+int run_log_tests(void);
+
+/* Fails unless needle occurs in haystack; shows both. */
+#define assert_contains(haystack, needle) do {				\
+	const char *h_ = (haystack), *n_ = (needle);			\
+	if (h_ == NULL || strstr(h_, n_) == NULL)			\
+		fail_msg("expected \"%s\" in \"%s\"", n_,		\
+		    h_ != NULL ? h_ : "(null)");			\
+} while (0)
+
+/* Fails if needle occurs in haystack. */
+#define assert_not_contains(haystack, needle) do {			\
+	const char *h_ = (haystack), *n_ = (needle);			\
+	if (h_ != NULL && strstr(h_, n_) != NULL)			\
+		fail_msg("did not expect \"%s\" in \"%s\"", n_, h_);	\
+} while (0)
+
+#endif
