@@ -11,6 +11,7 @@ struct config;
 struct listener {
 	int fd;
 	char *spec;		/* the listen value it came from */
+	unsigned nth;		/* which repeat of that value ("*:0" twice) */
 	char addr[ADDR_STRLEN];	/* what it is bound to, real port included */
 };
 

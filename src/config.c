@@ -223,7 +223,8 @@ add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 
 	if (addr_parse(spec, &ls, why, whylen) != 0)
 		return -1;
-	for (i = 0; i < cfg->n_listen; i++)
+	/* Port 0 twice asks for two ports; any other repeat is a mistake. */
+	for (i = 0; i < cfg->n_listen && ls.port != 0; i++)
 		if (strcmp(cfg->listen[i], spec) == 0) {
 			snprintf(why, whylen, "'%s' is listed twice", spec);
 			return -1;

@@ -75,7 +75,8 @@ fail:
 
 /* Appends a socket to ls; the caller still owns fd on failure. */
 static int
-push(struct listeners *ls, int fd, const char *spec, const char *bound)
+push(struct listeners *ls, int fd, const char *spec, unsigned nth,
+    const char *bound)
 {
 	struct listener *v;
 
@@ -86,6 +87,7 @@ push(struct listeners *ls, int fd, const char *spec, const char *bound)
 	if ((v[ls->n].spec = strdup(spec)) == NULL)
 		goto nomem;
 	v[ls->n].fd = fd;
+	v[ls->n].nth = nth;
 	snprintf(v[ls->n].addr, sizeof(v[ls->n].addr), "%s", bound);
 	ls->n++;
 	return 0;
@@ -96,11 +98,12 @@ nomem:
 
 /* Appends a socket opened here, closing it if it cannot be kept. */
 static int
-push_new(struct listeners *ls, int fd, const char *spec, const char *bound)
+push_new(struct listeners *ls, int fd, const char *spec, unsigned nth,
+    const char *bound)
 {
 	if (fd < 0)
 		return -1;
-	if (push(ls, fd, spec, bound) != 0) {
+	if (push(ls, fd, spec, nth, bound) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -109,8 +112,8 @@ push_new(struct listeners *ls, int fd, const char *spec, const char *bound)
 
 /* "*:PORT": one dual-stack socket, or IPv4 alone without IPv6. */
 static int
-open_wildcard(struct listeners *ls, const char *spec, unsigned short port,
-    const struct config *cfg)
+open_wildcard(struct listeners *ls, const char *spec, unsigned nth,
+    unsigned short port, const struct config *cfg)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
 	    .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT };
@@ -130,12 +133,13 @@ open_wildcard(struct listeners *ls, const char *spec, unsigned short port,
 	} else
 		log_error("cannot listen on %s: socket: %s", spec,
 		    strerror(errno));
-	return push_new(ls, fd, spec, bound);
+	return push_new(ls, fd, spec, nth, bound);
 }
 
 /* Opens every address spec resolves to and appends them to ls. */
 static int
-open_spec(struct listeners *ls, const char *spec, const struct config *cfg)
+open_spec(struct listeners *ls, const char *spec, unsigned nth,
+    const struct config *cfg)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 	    .ai_socktype = SOCK_STREAM };
@@ -149,7 +153,7 @@ open_spec(struct listeners *ls, const char *spec, const struct config *cfg)
 		return -1;
 	}
 	if (lsp.host[0] == '\0')
-		return open_wildcard(ls, spec, lsp.port, cfg);
+		return open_wildcard(ls, spec, nth, lsp.port, cfg);
 	snprintf(port, sizeof(port), "%u", lsp.port);
 	if (lsp.bracketed)
 		hints.ai_flags |= AI_NUMERICHOST;
@@ -161,7 +165,7 @@ open_spec(struct listeners *ls, const char *spec, const struct config *cfg)
 		/* An explicit IPv6 address means IPv6 only. */
 		fd = open_one(spec, ai->ai_addr, ai->ai_addrlen, true, cfg,
 		    bound, sizeof(bound));
-		if (push_new(ls, fd, spec, bound) != 0) {
+		if (push_new(ls, fd, spec, nth, bound) != 0) {
 			freeaddrinfo(res);
 			return -1;
 		}
@@ -184,15 +188,15 @@ has_fd(const struct listeners *ls, int fd)
 /* Copies the old sockets for spec into next: 1 if any, 0 if none, -1. */
 static int
 keep_spec(const struct listeners *old, struct listeners *next,
-    const char *spec)
+    const char *spec, unsigned nth)
 {
 	int found = 0;
 	size_t i;
 
 	for (i = 0; i < old->n; i++) {
-		if (strcmp(old->v[i].spec, spec) != 0)
+		if (strcmp(old->v[i].spec, spec) != 0 || old->v[i].nth != nth)
 			continue;
-		if (push(next, old->v[i].fd, spec, old->v[i].addr) != 0)
+		if (push(next, old->v[i].fd, spec, nth, old->v[i].addr) != 0)
 			return -1;
 		found = 1;
 	}
@@ -214,20 +218,35 @@ free_all(struct listeners *ls, bool close_fds)
 	ls->n = 0;
 }
 
+/* How many times spec appears in cfg before index i. */
+static unsigned
+repeat_of(const struct config *cfg, size_t i)
+{
+	unsigned nth = 0;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(cfg->listen[j], cfg->listen[i]) == 0)
+			nth++;
+	return nth;
+}
+
 int
 listeners_update(struct listeners *ls, const struct config *cfg)
 {
 	struct listeners next = { NULL, 0 };
 	size_t i, first;
+	unsigned nth;
 	int r;
 
 	for (i = 0; i < cfg->n_listen; i++) {
-		if ((r = keep_spec(ls, &next, cfg->listen[i])) < 0)
+		nth = repeat_of(cfg, i);
+		if ((r = keep_spec(ls, &next, cfg->listen[i], nth)) < 0)
 			goto undo;
 		if (r > 0)
 			continue;
 		first = next.n;
-		if (open_spec(&next, cfg->listen[i], cfg) != 0)
+		if (open_spec(&next, cfg->listen[i], nth, cfg) != 0)
 			goto undo;
 		for (; first < next.n; first++)
 			log_info("listening on %s", next.v[first].addr);

@@ -1,0 +1,138 @@
+# Echo mode: byte-exact echo, half-close, many clients, IPv6, log format.
+
+t_hello() {
+	echo_conf "$T/echod.conf"
+	start_echod "$T/echod.conf"
+
+	roundtrip hello hello "echo of 'hello' (nc -N)"
+
+	# stderr is a file, so: sd-daemon prefixes and no time stamps.
+	assert_log_re 0 "^<[0-7]>listening on 127\\.0\\.0\\.1:$PORT\$"
+	assert_log_re 5 '^<[0-7]>127\.0\.0\.1:[0-9]+: connected \(1 active\)$'
+	assert_log_re 5 '^<[0-7]>127\.0\.0\.1:[0-9]+: closed after [0-9]+\.[0-9]+ s, 5 bytes in, 5 bytes out$'
+	if grep -qvE '^<[0-7]>' "$LOG"; then
+		fail "log line without an sd-daemon prefix: $(grep -vE -m1 '^<[0-7]>' "$LOG" | cat -v)"
+	fi
+}
+
+t_binary_8mib() {
+	local rc
+	echo_conf "$T/echod.conf"
+	start_echod "$T/echod.conf"
+
+	head -c 8388608 /dev/urandom > "$T/big" || fail "cannot make test data"
+	timeout 40 socat -t 10 - "TCP:127.0.0.1:$PORT" \
+	    < "$T/big" > "$T/big.out" 2> "$T/socat.err"
+	rc=$?
+	assert_eq 0 "$rc" "socat exit status ($(head -c 200 "$T/socat.err"))"
+	cmp -s "$T/big" "$T/big.out" ||
+	    fail "8 MiB echo differs: $(cmp "$T/big" "$T/big.out" 2>&1 | head -n 1); got $(stat -c %s "$T/big.out") bytes"
+	assert_log 5 "8388608 bytes in, 8388608 bytes out"
+
+	# The same with nc -N (shutdown after stdin EOF), 1 MiB.
+	head -c 1048576 /dev/urandom > "$T/mid"
+	nc_send "$T/mid" "$T/mid.out"
+	cmp -s "$T/mid" "$T/mid.out" ||
+	    fail "1 MiB echo via nc -N differs: $(cmp "$T/mid" "$T/mid.out" 2>&1 | head -n 1); got $(stat -c %s "$T/mid.out") bytes"
+}
+
+# 200 clients at once, each with its own content, all held open until the
+# thread count has been checked.
+_clients_echoed() {
+	local i
+	for ((i = 1; i <= _n; i++)); do
+		[[ -n ${_ok[i]-} ]] && continue
+		[[ -s $T/c/$i.out ]] || return 1
+		cmp -s "$T/c/$i.in" "$T/c/$i.out" || return 1
+		_ok[i]=1
+	done
+}
+
+_clients_done() {
+	local i
+	for ((i = 1; i <= _n; i++)); do
+		[[ -s $T/c/$i.rc ]] || return 1
+	done
+}
+
+t_many_clients() {
+	local i gate rc bad=
+	_n=200
+	_ok=()
+	echo_conf "$T/echod.conf"
+	start_echod "$T/echod.conf"
+
+	mkdir "$T/c"
+	mkfifo "$T/gate"
+	# The gate: while this read-write descriptor is open, every client's
+	# cat blocks on the fifo; closing it gives them all EOF at once.
+	exec {gate}<>"$T/gate"
+	for ((i = 1; i <= _n; i++)); do
+		printf 'client %03d says %s-%s\n' "$i" "$RANDOM" "$RANDOM" \
+		    > "$T/c/$i.in"
+		(
+			exec {gate}>&-
+			cat "$T/c/$i.in" - < "$T/gate" |
+			    timeout 45 socat -t 10 - "TCP:127.0.0.1:$PORT" \
+			    > "$T/c/$i.out" 2> "$T/c/$i.err"
+			echo "$?" > "$T/c/$i.rc"
+		) &
+	done
+
+	if ! wait_for 30 _clients_echoed; then
+		for ((i = 1; i <= _n; i++)); do
+			[[ -n ${_ok[i]-} ]] && continue
+			fail "client $i: sent $(_show_file "$T/c/$i.in"), got back $(_show_file "$T/c/$i.out") within 30 s"
+		done
+	fi
+	# All 200 are connected: one thread each, plus the main thread.
+	wait_for 10 'tasks; (( _tasks >= _n + 1 ))' ||
+	    fail "echod has $_tasks threads with $_n clients connected (want >= $((_n + 1)))"
+	assert_log 5 "connected ($_n active)"
+
+	exec {gate}>&-
+	wait_for 30 _clients_done ||
+	    fail "not all clients finished within 30 s after closing their input"
+	for ((i = 1; i <= _n; i++)); do
+		rc=$(< "$T/c/$i.rc")
+		[[ $rc == 0 ]] || bad+=" $i(status $rc: $(head -c 100 "$T/c/$i.err"))"
+		cmp -s "$T/c/$i.in" "$T/c/$i.out" || bad+=" $i(data)"
+	done
+	[[ -z $bad ]] || fail "clients failed:$bad"
+
+	wait_for 10 'tasks; (( _tasks == 1 ))' ||
+	    fail "echod still has $_tasks threads 10 s after all clients left (want 1)"
+	wait_for 5 '(( $(log_count "closed after") == _n ))' ||
+	    fail "$(log_count "closed after") 'closed after' log lines, want $_n"
+}
+
+t_ipv6() {
+	has_ipv6_loopback ||
+	    skip "::1 is not configured here (see /proc/net/if_inet6)"
+	echo_conf "$T/echod.conf"	# listens on 127.0.0.1:0; -l replaces it
+	start_echod "$T/echod.conf" -l '[::1]:0'
+
+	assert_log_re 0 "^<[0-7]>listening on \\[::1\\]:$PORT\$"
+	assert_no_log "listening on 127.0.0.1"
+	roundtrip hello6 hello6 "echo over IPv6 (nc -6 -N)" -6 ::1 "$PORT"
+	printf 'over socat\n' > "$T/s.in"
+	timeout 10 socat -t 5 - "TCP6:[::1]:$PORT" < "$T/s.in" > "$T/s.out" 2>&1 ||
+	    fail "socat TCP6 failed: $(head -c 200 "$T/s.out")"
+	assert_file "$T/s.out" $'over socat\n' "echo over IPv6 (socat TCP6)"
+	assert_log_re 5 '^<[0-7]>\[::1\]:[0-9]+: connected \(1 active\)$'
+}
+
+t_log_connections_off() {
+	write_conf "$T/echod.conf" <<-'EOF'
+	[server]
+	listen = 127.0.0.1:0
+
+	[log]
+	connections = no
+	EOF
+	start_echod "$T/echod.conf"
+	roundtrip quiet quiet "echo with connection logging off"
+	stats_until 5 ' 0 active connections, 1 accepted, '
+	assert_no_log "connected ("
+	assert_no_log "closed after"
+}

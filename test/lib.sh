@@ -1,0 +1,451 @@
+# test/lib.sh - helpers for the echod integration tests.
+#
+# test/run sources this file and one test/it/*.sh file in a fresh bash per
+# test case, inside "timeout", and calls run_case with the case's function
+# name.  A case is a function named t_NAME.  It fails by calling fail (or
+# any assert_*), which records the reason and exits; it passes by
+# returning 0.  Everything it started is killed on exit, and its temporary
+# directory $T is removed (set KEEP_TMP=1 to keep it).
+#
+# Rules for writing cases: never call fail from a subshell (a pipeline
+# part or a background job) -- it would only leave that subshell; never
+# sleep to synchronise: wait for a condition with wait_for/assert_log.
+
+export LC_ALL=C
+ECHOD=${ECHOD:-./echod}
+
+T=		# the case's temporary directory
+LOG=		# echod's stderr: $T/log
+PID=		# echod's process id
+PORT=		# the first port echod logged "listening on" for
+PORTS=()	# every port from a "listening on" line, in log order
+ECHOD_STATUS=	# echod's exit status, set by wait_exit / stop_echod
+
+# --- case life cycle --------------------------------------------------------
+
+lib_init() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/echod-test.XXXXXX") ||
+	    { echo "mktemp failed" >&2; exit 1; }
+	LOG=$T/log
+	trap _cleanup EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+}
+
+# run_case FUNCTION: runs one case; called by test/run.
+run_case() {
+	local fn=$1
+	lib_init
+	if [[ $ECHOD != */* ]]; then ECHOD=./$ECHOD; fi
+	[[ -x $ECHOD && -f $ECHOD ]] ||
+	    fail "echod binary '$ECHOD' not found or not executable (build it first)"
+	declare -F "$fn" >/dev/null || fail "test bug: no function $fn"
+	"$fn" || fail "case function returned status $?"
+	exit 0
+}
+
+# fail MESSAGE: records why the case failed and ends it.
+fail() {
+	if [[ -n ${CASE_REASON-} && ! -s $CASE_REASON ]]; then
+		printf '%s\n' "$*" > "$CASE_REASON"
+	fi
+	printf 'FAILED: %s\n' "$*" >&2
+	exit 1
+}
+
+# skip MESSAGE: ends the case; test/run counts it as passed and says why.
+skip() {
+	if [[ -n ${CASE_SKIP-} ]]; then
+		printf '%s\n' "$*" > "$CASE_SKIP"
+	fi
+	printf 'SKIPPED: %s\n' "$*" >&2
+	exit 0
+}
+
+_cleanup() {
+	local rc=$?
+	trap - EXIT
+	trap '' TERM INT HUP
+	exec 2>/dev/null	# no "Killed" job notices
+	_kill_descendants
+	if (( rc != 0 )) && [[ -n $LOG && -s $LOG ]]; then
+		echo "--- last 30 lines of echod's log ($LOG) ---"
+		tail -n 30 "$LOG" | cat -v
+	fi
+	if [[ -n $T && -d $T ]]; then
+		if [[ -n ${KEEP_TMP-} ]]; then
+			echo "temporary directory kept: $T"
+		else
+			rm -rf -- "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Process ids of every descendant of process $1, from /proc (no forks).
+_descendants() {
+	local -A kids=()
+	local d s rest queue p out=()
+	for d in /proc/[0-9]*; do
+		s=
+		read -r s 2>/dev/null < "$d/stat" || continue
+		[[ -n $s ]] || continue
+		rest=(${s##*) })
+		kids[${rest[1]}]+="${d#/proc/} "
+	done
+	queue=("$1")
+	while (( ${#queue[@]} )); do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		for d in ${kids[$p]-}; do
+			out+=("$d")
+			queue+=("$d")
+		done
+	done
+	_desc=("${out[@]}")
+}
+
+# Stops, then kills, everything this case started (echod, clients, ...).
+_kill_descendants() {
+	local round all=()
+	for round in 1 2; do
+		_descendants "$$"
+		(( ${#_desc[@]} )) || break
+		all+=("${_desc[@]}")
+		kill -STOP "${_desc[@]}" 2>/dev/null
+	done
+	if (( ${#all[@]} )); then
+		kill -KILL "${all[@]}" 2>/dev/null
+		wait 2>/dev/null
+	fi
+}
+
+# --- time and waiting --------------------------------------------------------
+
+# _to_us SECONDS: sets _us to SECONDS (may have a fraction) in microseconds.
+_to_us() {
+	local s=$1 int frac=
+	int=${s%%.*}
+	[[ $s == *.* ]] && frac=${s#*.}
+	frac=${frac}000000
+	_us=$(( 10#${int:-0} * 1000000 + 10#${frac:0:6} ))
+}
+
+# _now: sets _t to the current time in microseconds.
+_now() { _t=${EPOCHREALTIME/./}; }
+
+# wait_for SECONDS COMMAND...: evaluates COMMAND every 0.05 s until it
+# succeeds (returns 0) or SECONDS have passed (returns 1).  COMMAND is
+# always evaluated at least once.
+wait_for() {
+	local secs=$1 end n=0 max
+	shift
+	_to_us "$secs"
+	_now
+	end=$(( _t + _us ))
+	max=$(( _us / 50000 + 10 ))
+	while :; do
+		eval "$*" && return 0
+		_now
+		(( _t >= end || ++n > max )) && return 1
+		sleep 0.05
+	done
+}
+
+# alive PID: true while the process exists and is not a zombie.
+alive() {
+	local s=
+	read -r s 2>/dev/null < "/proc/$1/stat" || return 1
+	s=${s##*) }
+	[[ -n $s && ${s:0:1} != Z ]]
+}
+
+# elapsed_since START_US: sets _el to the seconds since START_US ("1.234").
+elapsed_since() {
+	local d
+	_now
+	d=$(( (_t - $1) / 1000 ))
+	printf -v _el '%d.%03d' $(( d / 1000 )) $(( d % 1000 ))
+}
+
+# --- log ---------------------------------------------------------------------
+
+# wait_log SECONDS TEXT: waits for a line containing TEXT (grep -F).
+wait_log() {
+	_wl_pat=$2
+	wait_for "$1" 'grep -qF -- "$_wl_pat" "$LOG"'
+}
+
+# wait_log_re SECONDS ERE: waits for a line matching ERE (grep -E).
+wait_log_re() {
+	_wl_pat=$2
+	wait_for "$1" 'grep -qE -- "$_wl_pat" "$LOG"'
+}
+
+assert_log() {
+	wait_log "$1" "$2" ||
+	    fail "echod's log has no line containing '$2' (waited $1 s)"
+}
+
+assert_log_re() {
+	wait_log_re "$1" "$2" ||
+	    fail "echod's log has no line matching /$2/ (waited $1 s)"
+}
+
+assert_no_log() {
+	if grep -qF -- "$1" "$LOG"; then
+		fail "echod's log unexpectedly contains '$1': $(grep -F -m1 -- "$1" "$LOG" | cat -v)"
+	fi
+}
+
+# log_count TEXT: prints how many log lines contain TEXT.
+log_count() { grep -cF -- "$1" "$LOG"; }
+
+# --- config and daemon ---------------------------------------------------------
+
+# write_conf FILE: writes standard input to FILE.
+write_conf() { cat > "$1"; }
+
+# echo_conf FILE [EXTRA-SERVER-LINES...]: a minimal echo-mode config.
+echo_conf() {
+	local f=$1
+	shift
+	{
+		printf '[server]\nlisten = 127.0.0.1:0\nmode = echo\n'
+		(( $# )) && printf '%s\n' "$@"
+	} > "$f"
+}
+
+# start_echod CONF [ARGS...]: starts echod in the background with stderr in
+# $LOG, waits (5 s) for its "listening on" line, sets PID, PORT and PORTS.
+start_echod() {
+	local conf=$1 st
+	shift
+	if [[ -n $PID ]] && alive "$PID"; then
+		fail "test bug: start_echod while echod $PID is still running"
+	fi
+	: > "$LOG"
+	env --default-signal "$ECHOD" -c "$conf" "$@" \
+	    < /dev/null > "$T/echod.stdout" 2> "$LOG" &
+	PID=$!
+	wait_for 5 'grep -qE "^<[0-7]>listening on " "$LOG" || ! alive "$PID"' ||
+	    fail "echod (pid $PID) did not log 'listening on' within 5 s"
+	if ! grep -qE '^<[0-7]>listening on ' "$LOG"; then
+		wait "$PID"
+		st=$?
+		fail "echod exited with status $st before logging 'listening on': $(head -c 300 "$LOG" | cat -v)"
+	fi
+	parse_ports
+	(( ${#PORTS[@]} )) ||
+	    fail "no port in the 'listening on' line: $(grep -m1 'listening on ' "$LOG" | cat -v)"
+	PORT=${PORTS[0]}
+}
+
+# parse_ports: sets PORTS from every "listening on" line in the log.
+parse_ports() {
+	local line re='^<[0-7]>listening on (127\.0\.0\.1|\[::1\]):([0-9]+)$'
+	PORTS=()
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			[[ ${BASH_REMATCH[2]} != 0 ]] ||
+			    fail "echod logged port 0 instead of the real port: $line"
+			PORTS+=("${BASH_REMATCH[2]}")
+		fi
+	done < "$LOG"
+}
+
+# wait_exit SECONDS: waits for echod to exit; sets ECHOD_STATUS.
+wait_exit() {
+	wait_for "$1" '! alive "$PID"' ||
+	    fail "echod (pid $PID) still running after $1 s"
+	wait "$PID"
+	ECHOD_STATUS=$?
+}
+
+# stop_echod [SECONDS]: SIGTERM, then wait_exit (default 12 s).
+stop_echod() {
+	kill -TERM "$PID" 2>/dev/null
+	wait_exit "${1:-12}"
+}
+
+# run_echod NAME ARGS...: runs echod in the foreground (10 s limit) with
+# stdout in $T/NAME.out and stderr in $T/NAME.err; sets _rc.
+run_echod() {
+	local name=$1
+	shift
+	timeout -k 2 10 env --default-signal "$ECHOD" "$@" \
+	    < /dev/null > "$T/$name.out" 2> "$T/$name.err"
+	_rc=$?
+}
+
+# tasks: sets _tasks to the number of threads of echod.
+tasks() {
+	local a=(/proc/"$PID"/task/*)
+	if [[ -e ${a[0]} ]]; then _tasks=${#a[@]}; else _tasks=0; fi
+}
+
+# stats_until SECONDS ERE: sends SIGUSR1 until the newest "stats:" line
+# matches ERE; fails at the deadline, showing the last stats line.
+stats_until() {
+	local secs=$1 end n=0 before
+	_su_re=$2
+	_to_us "$secs"
+	_now
+	end=$(( _t + _us ))
+	while (( n++ < 100 )); do
+		before=$(log_count "stats: ")
+		kill -USR1 "$PID" 2>/dev/null || fail "cannot signal echod $PID"
+		_su_before=$before
+		wait_for 2 '(( $(log_count "stats: ") > _su_before ))' ||
+		    fail "no 'stats:' line within 2 s of SIGUSR1"
+		grep -F 'stats: ' "$LOG" | tail -n 1 | grep -qE -- "$_su_re" &&
+		    return 0
+		_now
+		(( _t < end )) || break
+		sleep 0.05
+	done
+	fail "last stats line does not match /$2/: $(grep -F 'stats: ' "$LOG" | tail -n 1)"
+}
+
+# assert_reloaded SECONDS CONF [N]: waits for the Nth (default 1st)
+# "reloaded CONF" line; on failure shows the reload errors echod logged.
+assert_reloaded() {
+	_ar_pat="reloaded $2"
+	_ar_n=${3:-1}
+	wait_for "$1" '(( $(log_count "$_ar_pat") >= _ar_n ))' && return 0
+	if grep -q "reload failed" "$LOG"; then
+		fail "reload of $2 failed: $(grep "^<3>" "$LOG" | tail -n 3 | tr "\n" " ")"
+	fi
+	fail "no 'reloaded $2' line (#$_ar_n) within $1 s of SIGHUP"
+}
+
+has_ipv6_loopback() {
+	grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
+}
+
+# --- assertions ------------------------------------------------------------------
+
+# q STRING: sets _q to STRING quoted for a message ($'a\n' style).
+q() { printf -v _q '%q' "$1"; }
+
+# _show_file FILE: prints the start of FILE as a quoted string.
+_show_file() {
+	local s
+	s=$(head -c 200 "$1" | tr '\0' '@'; printf x)
+	s=${s%x}
+	q "$s"
+	printf '%s (%s bytes)' "$_q" "$(stat -c %s "$1")"
+}
+
+assert_eq() {	# EXPECTED ACTUAL WHAT
+	local e a
+	q "$1"; e=$_q
+	q "$2"; a=$_q
+	[[ $1 == "$2" ]] || fail "$3: expected $e, got $a"
+}
+
+# assert_file FILE EXPECTED WHAT: FILE's bytes are exactly EXPECTED.
+assert_file() {
+	printf '%s' "$2" > "$T/.expected"
+	if ! cmp -s "$T/.expected" "$1"; then
+		q "$2"
+		fail "$3: expected $_q, got $(_show_file "$1")"
+	fi
+}
+
+# --- clients -----------------------------------------------------------------------
+
+# nc_send INPUT-FILE OUTPUT-FILE [NC-ARGS...]: one nc session with
+# half-close (-N) to 127.0.0.1:$PORT unless NC-ARGS give host and port.
+# Fails unless nc exits 0 within 10 s.
+nc_send() {
+	local in=$1 out=$2 rc
+	shift 2
+	(( $# )) || set -- 127.0.0.1 "$PORT"
+	timeout 10 nc -N "$@" < "$in" > "$out" 2> "$T/nc.err"
+	rc=$?
+	(( rc == 0 )) ||
+	    fail "nc -N $* exited with status $rc: $(head -c 200 "$T/nc.err")"
+}
+
+# roundtrip DATA EXPECTED WHAT [NC-ARGS...]: sends DATA with nc -N and
+# checks that exactly EXPECTED comes back.
+roundtrip() {
+	local data=$1 exp=$2 what=$3
+	shift 3
+	printf '%s' "$data" > "$T/rt.in"
+	nc_send "$T/rt.in" "$T/rt.out" "$@"
+	assert_file "$T/rt.out" "$exp" "$what"
+}
+
+# refused [NC-ARGS] HOST PORT: true when a TCP connect is refused (not
+# when nc fails for another reason).
+refused() {
+	timeout 3 nc -z -v -w 2 "$@" > "$T/refused.out" 2>&1 && return 1
+	grep -qi "connection refused" "$T/refused.out"
+}
+
+# conn_open VAR [HOST [PORT]]: opens a held connection (bash /dev/tcp) and
+# stores its file descriptor in VAR.
+conn_open() {
+	local _co_fd host=${2:-127.0.0.1} port=${3:-$PORT}
+	exec {_co_fd}<>"/dev/tcp/$host/$port" ||
+	    fail "cannot connect to $host port $port"
+	printf -v "$1" '%s' "$_co_fd"
+}
+
+# conn_send FD DATA: writes DATA (a SIGPIPE only fails the write).
+conn_send() {
+	( trap '' PIPE; printf '%s' "$2" >&"$1" ) 2>/dev/null ||
+	    fail "writing to connection fd $1 failed (closed by echod?)"
+}
+
+# conn_expect FD EXPECTED [SECONDS] [WHAT]: reads exactly as many bytes as
+# EXPECTED has and compares.
+conn_expect() {
+	local fd=$1 exp=$2 secs=${3:-5} what=${4:-reply} got= rc e
+	IFS= read -r -N "${#exp}" -t "$secs" got <&"$fd"
+	rc=$?
+	if [[ $got != "$exp" ]]; then
+		q "$exp"; e=$_q
+		q "$got"
+		if (( rc > 128 )); then
+			fail "$what: expected $e, got $_q before the $secs s deadline"
+		fi
+		fail "$what: expected $e, got $_q (connection closed or error)"
+	fi
+}
+
+# conn_expect_eof FD SECONDS WHAT: echod closes the connection (no data).
+conn_expect_eof() {
+	local fd=$1 secs=$2 what=$3 got= rc
+	IFS= read -r -N 1 -t "$secs" got <&"$fd" 2>/dev/null
+	rc=$?
+	if [[ -n $got ]]; then
+		q "$got"
+		fail "$what: expected the connection to be closed, got data $_q"
+	fi
+	(( rc > 128 )) &&
+	    fail "$what: connection still open after $secs s"
+	return 0
+}
+
+# conn_expect_silence FD SECONDS WHAT: nothing arrives and the connection
+# stays open for SECONDS (a negative check).
+conn_expect_silence() {
+	local fd=$1 secs=$2 what=$3 got= rc
+	IFS= read -r -N 1 -t "$secs" got <&"$fd" 2>/dev/null
+	rc=$?
+	if [[ -n $got ]]; then
+		q "$got"
+		fail "$what: expected nothing for $secs s, got $_q"
+	fi
+	(( rc > 128 )) || fail "$what: connection was closed"
+}
+
+# conn_close FD
+conn_close() {
+	local fd=$1
+	exec {fd}>&-
+}
