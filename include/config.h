@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#ifndef DEFAULT_CONFIG_PATH	/* the Makefile sets it from SYSCONFDIR */
 #define DEFAULT_CONFIG_PATH "/etc/echod/echod.conf"
+#endif
 #define CONFIG_MAX_LISTEN 64
 
 enum echod_mode {
@@ -32,6 +34,8 @@ struct config {
 	size_t thread_stack_size;
 	unsigned long long shutdown_timeout_ms;
 	bool reuse_port;
+	char *user;		/* "" : none given */
+	char *group;		/* "" : the user's primary group */
 
 	struct {
 		bool reply;

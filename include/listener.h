@@ -28,6 +28,14 @@ struct listeners {
  */
 int listeners_update(struct listeners *ls, const struct config *cfg);
 
+/*
+ * Socket activation: takes the listening sockets a service manager passed
+ * (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; see sd_listen_fds(3)), checks
+ * that each is a listening TCP socket, and clears the variables.  Returns
+ * how many were taken (0 when none were passed), or -1 (reason logged).
+ */
+int listeners_inherit(struct listeners *ls);
+
 void listeners_close(struct listeners *ls);
 
 #endif

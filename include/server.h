@@ -8,6 +8,7 @@
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
+#include "notify.h"
 
 struct server {
 	const char *config_path;
@@ -19,6 +20,12 @@ struct server {
 	bool at_limit;			/* max_connections reached */
 	unsigned long waited;		/* clients accepted in this episode */
 	struct timespec paused_until;	/* accept() back-off after EMFILE */
+	bool inherited;			/* sockets from the service manager */
+	struct notify notify;		/* sd_notify, when under systemd */
+	char status[64];		/* the STATUS= last sent */
+	bool status_pending;		/* a newer one waits for status_due */
+	struct timespec status_due;	/* STATUS= at most once a second */
+	struct timespec watchdog_due;
 };
 
 /*
@@ -29,8 +36,14 @@ struct server {
 int server_init(struct server *s, const char *config_path,
     const struct config_overrides *ov, struct config *cfg);
 
-/* Opens the listening sockets; -1 (reason logged) if any cannot be. */
+/*
+ * Takes the sockets passed by a service manager, or else opens the
+ * configured ones; -1 (reason logged) if any cannot be used.
+ */
 int server_listen(struct server *s);
+
+/* Tells the service manager that echod is ready (after privilege drop). */
+void server_ready(struct server *s);
 
 /* Accepts until SIGTERM or SIGINT, then drains; returns the exit code. */
 int server_run(struct server *s);

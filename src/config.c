@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -33,6 +35,8 @@ enum kind {
 	K_STRING,	/* char * */
 	K_MODE,		/* enum echod_mode */
 	K_LEVEL,	/* int, enum log_level */
+	K_USER,		/* char *, a known user name */
+	K_GROUP,	/* char *, a known group name */
 };
 
 struct key {
@@ -64,6 +68,8 @@ static const struct key keys[] = {
 	    offsetof(struct config, shutdown_timeout_ms), 0, 3600 * SEC },
 	{ "server", "reuse_port", K_BOOL,
 	    offsetof(struct config, reuse_port), 0, 0 },
+	{ "server", "user", K_USER, offsetof(struct config, user), 0, 0 },
+	{ "server", "group", K_GROUP, offsetof(struct config, group), 0, 0 },
 	{ "talk", "reply", K_BOOL, offsetof(struct config, talk.reply), 0, 0 },
 	{ "talk", "stop_word", K_STRING,
 	    offsetof(struct config, talk.stop_word), 0, 0 },
@@ -179,10 +185,13 @@ config_new(void)
 	cfg->talk.reply = true;
 	cfg->talk.stop_word = strdup("STOP");
 	cfg->talk.greeting = strdup("");
+	cfg->user = strdup("");
+	cfg->group = strdup("");
 	cfg->talk.max_line = 4096;
 	cfg->log.level = LEVEL_INFO;
 	cfg->log.connections = true;
-	if (cfg->talk.stop_word == NULL || cfg->talk.greeting == NULL) {
+	if (cfg->talk.stop_word == NULL || cfg->talk.greeting == NULL ||
+	    cfg->user == NULL || cfg->group == NULL) {
 		config_unref(cfg);
 		return NULL;
 	}
@@ -198,6 +207,8 @@ config_free(struct config *cfg)
 		free(cfg->listen[i]);
 	free(cfg->talk.stop_word);
 	free(cfg->talk.greeting);
+	free(cfg->user);
+	free(cfg->group);
 	free(cfg);
 }
 
@@ -271,6 +282,16 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		    (unsigned long long *)(void *)field, why, whylen);
 	case K_BOOL:
 		return parse_bool(value, (bool *)(void *)field, why, whylen);
+	case K_USER:
+	case K_GROUP:
+		if (*value != '\0' && (k->kind == K_USER ?
+		    getpwnam(value) == NULL : getgrnam(value) == NULL)) {
+			log_escape(esc, sizeof(esc), value, strlen(value));
+			snprintf(why, whylen, "'%s' is not a known %s", esc,
+			    k->kind == K_USER ? "user" : "group");
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case K_STRING:
 		if ((copy = strdup(value)) == NULL) {
 			snprintf(why, whylen, "out of memory");
@@ -556,6 +577,8 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 		    *(const bool *)(const void *)field ? "yes" : "no");
 		break;
 	case K_STRING:
+	case K_USER:
+	case K_GROUP:
 		fprintf(fp, "%s = %s\n", k->name,
 		    *(char *const *)(const void *)field);
 		return;

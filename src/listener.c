@@ -7,6 +7,7 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "units.h"
 
 static int
 set_int_opt(int fd, int level, int name, int value)
@@ -271,6 +273,100 @@ undo:
 		if (!has_fd(ls, next.v[i].fd))
 			close(next.v[i].fd);
 	free_all(&next, false);
+	return -1;
+}
+
+/* The first socket passed by the service manager (SD_LISTEN_FDS_START). */
+#define LISTEN_FDS_START 3
+
+/* Checks that fd is a listening TCP socket and makes it non-blocking. */
+static int
+check_inherited(int fd, char *bound, size_t boundlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int), sslen = sizeof(ss);
+	int type = 0, listening = 0, flags;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
+		    "socket: %s", fd, strerror(errno));
+		return -1;
+	}
+	len = sizeof(int);
+	if (type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+	    !listening ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
+		    "socket", fd);
+		return -1;
+	}
+	addr_format((struct sockaddr *)&ss, sslen, bound, boundlen);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+		log_error("LISTEN_FDS: descriptor %d: fcntl: %s", fd,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The i-th colon-separated name in LISTEN_FDNAMES, or "fd N". */
+static void
+inherited_name(const char *names, unsigned i, int fd, char *buf, size_t len)
+{
+	size_t n;
+
+	while (names != NULL && i-- > 0)
+		if ((names = strchr(names, ':')) != NULL)
+			names++;
+	if (names == NULL || (n = strcspn(names, ":")) == 0) {
+		snprintf(buf, len, "fd %d", fd);
+		return;
+	}
+	snprintf(buf, len, "%.*s", (int)n, names);
+}
+
+int
+listeners_inherit(struct listeners *ls)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char *names = getenv("LISTEN_FDNAMES");
+	unsigned long long n, owner;
+	char why[128], bound[ADDR_STRLEN], name[64], spec[80];
+	unsigned i;
+	int fd;
+
+	if (fds == NULL)
+		return 0;
+	if (pid != NULL && (parse_uint(pid, 1, ~0ULL, &owner, why,
+	    sizeof(why)) != 0 || owner != (unsigned long long)getpid())) {
+		log_debug("LISTEN_FDS is meant for another process");
+		return 0;
+	}
+	if (parse_uint(fds, 0, 1024, &n, why, sizeof(why)) != 0) {
+		log_error("LISTEN_FDS: %s", why);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		fd = LISTEN_FDS_START + (int)i;
+		if (check_inherited(fd, bound, sizeof(bound)) != 0)
+			goto fail;
+		inherited_name(names, i, fd, name, sizeof(name));
+		snprintf(spec, sizeof(spec), "inherited %s", name);
+		if (push(ls, fd, spec, 0, bound) != 0)
+			goto fail;
+		log_info("listening on %s (socket '%s' from the service "
+		    "manager)", bound, name);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)n;
+fail:
+	free_all(ls, false);
 	return -1;
 }
 

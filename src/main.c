@@ -2,8 +2,9 @@
  * echod: a TCP echo and talk daemon, one thread per connection.
  *
  * The life of the daemon, in order: parse the command line, load the
- * configuration, open the listening sockets, accept connections until
- * told to stop, let the open ones drain, exit.
+ * configuration, open the listening sockets (or take them from systemd),
+ * drop root, tell the service manager it is ready, accept connections
+ * until told to stop, let the open ones drain, exit.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
+#include "priv.h"
+#include "rlimits.h"
 #include "server.h"
 #include "stats.h"
 
@@ -166,10 +169,15 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 	log_set_level((enum log_level)cfg->log.level);
+	if (priv_check(cfg) != 0)
+		return EX_CONFIG;
+	limits_raise();
 
 	if (server_init(&s, o.config_path, &o.ov, cfg) != 0 ||
-	    server_listen(&s) != 0)
+	    server_listen(&s) != 0 || priv_drop(cfg) != 0)
 		return EX_OSERR;
+	limits_check(cfg);
+	server_ready(&s);
 	log_info("echod %s serving %s, up to %u connections", ECHOD_VERSION,
 	    config_mode_name(cfg->mode), cfg->max_connections);
 

@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rlimits.h"
 #include "stats.h"
 #include "units.h"
 
 #define ACCEPT_BURST 64		/* per listener per wake-up, for fairness */
 #define ACCEPT_PAUSE_MS 100	/* back-off when out of descriptors */
 #define KILL_GRACE_MS 2000	/* for workers to notice their shut socket */
+#define STATUS_EVERY_MS 1000	/* the fastest STATUS= updates go */
 
 enum accept_result {
 	DRAINED,		/* the backlog is empty */
@@ -64,19 +66,29 @@ server_init(struct server *s, const char *config_path,
 		    strerror(err));
 		return -1;
 	}
-	return 0;
+	return notify_init(&s->notify);
 }
 
 int
 server_listen(struct server *s)
 {
-	return listeners_update(&s->ls, s->cfg);
+	int n = listeners_inherit(&s->ls);
+
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return listeners_update(&s->ls, s->cfg);
+	s->inherited = true;
+	log_info("serving %d sockets from the service manager instead of "
+	    "the configured listen addresses", n);
+	return 0;
 }
 
 void
 server_free(struct server *s)
 {
 	listeners_close(&s->ls);
+	notify_close(&s->notify);
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
 	conn_set_destroy(&s->conns);
@@ -117,6 +129,67 @@ log_stats(void)
 	    atomic_load(&stats.waited));
 }
 
+/* Keeps STATUS= current, but sends it at most once a second. */
+static void
+update_status(struct server *s)
+{
+	char now[sizeof(s->status)];
+	unsigned long active = atomic_load(&stats.active);
+
+	if (!notify_enabled(&s->notify))
+		return;
+	snprintf(now, sizeof(now), "%lu connection%s, %lu served", active,
+	    active == 1 ? "" : "s", atomic_load(&stats.accepted));
+	s->status_pending = strcmp(now, s->status) != 0;
+	if (!s->status_pending || ms_until(&s->status_due) > 0)
+		return;
+	notify_send(&s->notify, "STATUS=%s", now);
+	memcpy(s->status, now, sizeof(now));
+	s->status_pending = false;
+	s->status_due = ms_from_now(STATUS_EVERY_MS);
+}
+
+/* Pings the watchdog when due; returns ms until the next timer, or -1. */
+static long long
+run_timers(struct server *s)
+{
+	long long next = -1, w;
+
+	if (s->notify.watchdog_ms > 0) {
+		if (ms_until(&s->watchdog_due) <= 0) {
+			notify_send(&s->notify, "WATCHDOG=1");
+			s->watchdog_due = ms_from_now(s->notify.watchdog_ms);
+		}
+		next = ms_until(&s->watchdog_due);
+	}
+	update_status(s);
+	if (s->status_pending) {
+		w = ms_until(&s->status_due);
+		if (next < 0 || w < next)
+			next = w;
+	}
+	return next < 0 ? -1 : next + (next == 0);
+}
+
+void
+server_ready(struct server *s)
+{
+	snprintf(s->status, sizeof(s->status), "0 connections, 0 served");
+	notify_send(&s->notify, "READY=1\nSTATUS=%s\nMAINPID=%ld", s->status,
+	    (long)getpid());
+	s->watchdog_due = ms_from_now(0);
+}
+
+static unsigned long long
+monotonic_usec(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (unsigned long long)t.tv_sec * 1000000 +
+	    (unsigned long long)t.tv_nsec / 1000;
+}
+
 static void
 log_errors(const char *errors)
 {
@@ -132,30 +205,49 @@ log_errors(const char *errors)
 }
 
 /* SIGHUP: all or nothing; the running configuration survives any error. */
+static int
+apply(struct server *s, struct config *cfg)
+{
+	if (s->inherited)
+		log_info("listen addresses unchanged: the sockets come from "
+		    "the service manager");
+	else if (listeners_update(&s->ls, cfg) != 0)
+		return -1;
+	/* Privileges are gone by now; they cannot change until a restart. */
+	if (strcmp(cfg->user, s->cfg->user) != 0 ||
+	    strcmp(cfg->group, s->cfg->group) != 0)
+		log_warning("user and group changes take effect at restart");
+	/* Workers hold their own references: they keep the old one. */
+	config_unref(s->cfg);
+	s->cfg = cfg;
+	log_set_level((enum log_level)cfg->log.level);
+	limits_check(cfg);
+	return 0;
+}
+
 static void
 reload(struct server *s)
 {
 	struct config *cfg;
 	char *errors;
 
+	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    monotonic_usec());
 	log_info("reloading %s", s->config_path);
-	if ((cfg = config_load(s->config_path, s->ov, &errors)) == NULL) {
+	cfg = config_load(s->config_path, s->ov, &errors);
+	if (cfg == NULL) {
 		log_errors(errors);
 		free(errors);
-		log_error("reload failed; keeping the running configuration");
-		return;
 	}
-	if (listeners_update(&s->ls, cfg) != 0) {
+	if (cfg != NULL && apply(s, cfg) == 0)
+		log_info("reloaded %s: mode %s, %zu listen addresses",
+		    s->config_path, config_mode_name(cfg->mode),
+		    cfg->n_listen);
+	else {
 		config_unref(cfg);
 		log_error("reload failed; keeping the running configuration");
-		return;
 	}
-	/* Workers hold their own references: they keep the old one. */
-	config_unref(s->cfg);
-	s->cfg = cfg;
-	log_set_level((enum log_level)cfg->log.level);
-	log_info("reloaded %s: mode %s, %zu listen addresses", s->config_path,
-	    config_mode_name(cfg->mode), cfg->n_listen);
+	notify_send(&s->notify, "READY=1\nSTATUS=%s", s->status);
 }
 
 /* Reads one pending signal; 0 if none. */
@@ -290,6 +382,7 @@ on_signal(struct server *s, int sig)
 	case SIGINT:
 	case SIGTERM:
 		log_info("SIG%s received: shutting down", sigabbrev_np(sig));
+		notify_send(&s->notify, "STOPPING=1");
 		return true;
 	}
 	return false;
@@ -312,11 +405,12 @@ accept_loop(struct server *s)
 {
 	struct pollfd *pfd = NULL, *grown;
 	size_t i, cap = 0;
-	long long wait;
+	long long wait, timer;
 	bool listening;
 	int sig;
 
 	for (;;) {
+		timer = run_timers(s);
 		if (s->at_limit && below_limit(s))
 			serve_waiting(s);
 		if (cap < s->ls.n + 2) {
@@ -336,7 +430,9 @@ accept_loop(struct server *s)
 		for (i = 0; i < s->ls.n; i++)
 			pfd[i + 2] = (struct pollfd){ .events = POLLIN,
 			    .fd = listening ? s->ls.v[i].fd : -1 };
-		if (poll(pfd, s->ls.n + 2, wait > 0 ? (int)wait : -1) < 0) {
+		if (wait <= 0 || (timer >= 0 && timer < wait))
+			wait = timer;
+		if (poll(pfd, s->ls.n + 2, (int)wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -360,11 +456,14 @@ static bool
 wait_workers(struct server *s, const struct timespec *deadline)
 {
 	struct pollfd pfd[2];
-	long long wait;
+	long long wait, timer;
 	int sig;
 
 	while (atomic_load(&stats.active) > 0 &&
 	    (wait = ms_until(deadline)) > 0) {
+		timer = run_timers(s);
+		if (timer >= 0 && timer < wait)
+			wait = timer;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };

@@ -204,8 +204,17 @@ log_count() { grep -cF -- "$1" "$LOG"; }
 
 # --- config and daemon ---------------------------------------------------------
 
+# Started as root, echod refuses to serve unless the file names a user; a
+# test run as root says user = root explicitly, at the end of the file so
+# that every line number a test checks stays where it is.
+_root_user() {
+	if (( EUID == 0 )) && ! grep -q '^user *=' "$1"; then
+		printf '\n[server]\nuser = root\n' >> "$1"
+	fi
+}
+
 # write_conf FILE: writes standard input to FILE.
-write_conf() { cat > "$1"; }
+write_conf() { cat > "$1"; _root_user "$1"; }
 
 # echo_conf FILE [EXTRA-SERVER-LINES...]: a minimal echo-mode config.
 echo_conf() {
@@ -215,6 +224,7 @@ echo_conf() {
 		printf '[server]\nlisten = 127.0.0.1:0\nmode = echo\n'
 		(( $# )) && printf '%s\n' "$@"
 	} > "$f"
+	_root_user "$f"
 }
 
 # start_echod CONF [ARGS...]: starts echod in the background with stderr in

@@ -6,6 +6,7 @@ talk_conf() {
 		printf '[server]\nlisten = 127.0.0.1:0\nmode = talk\n\n[talk]\n'
 		(( $# )) && printf '%s\n' "$@"
 	} > "$T/echod.conf"
+	_root_user "$T/echod.conf"
 }
 
 TALK_RE='^<6>talk 127\.0\.0\.1:[0-9]+: '

@@ -484,6 +484,35 @@ shutdown_timeout_invalid(void **state)
 	key_fails("server", "shutdown_timeout", "later");
 }
 
+/* [server] user and group: names that exist on this system */
+
+static void
+user_group_valid(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("");
+
+	assert_string_equal(cfg->user, "");
+	assert_string_equal(cfg->group, "");
+	config_unref(cfg);
+	cfg = key_ok("server", "user", "root");
+	assert_string_equal(cfg->user, "root");
+	config_unref(cfg);
+	cfg = key_ok("server", "group", "root");
+	assert_string_equal(cfg->group, "root");
+	config_unref(cfg);
+}
+
+static void
+user_group_unknown(void **state)
+{
+	(void)state;
+	assert_contains(key_fails("server", "user", "no-such-user-echod"),
+	    "'no-such-user-echod' is not a known user");
+	assert_contains(key_fails("server", "group", "no-such-group-echod"),
+	    "'no-such-group-echod' is not a known group");
+}
+
 /* [server] reuse_port */
 
 static void
@@ -1189,6 +1218,8 @@ run_config_tests(void)
 		cmocka_unit_test(thread_stack_size_invalid),
 		cmocka_unit_test(shutdown_timeout_valid),
 		cmocka_unit_test(shutdown_timeout_invalid),
+		cmocka_unit_test(user_group_valid),
+		cmocka_unit_test(user_group_unknown),
 		cmocka_unit_test(reuse_port_valid),
 		cmocka_unit_test(reuse_port_invalid),
 		cmocka_unit_test(talk_reply_valid),
