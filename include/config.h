@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "acl.h"
+
 #ifndef DEFAULT_CONFIG_PATH	/* the Makefile sets it from SYSCONFDIR */
 #define DEFAULT_CONFIG_PATH "/etc/echod/echod.conf"
 #endif
 #define CONFIG_MAX_LISTEN 64
+#define CONFIG_MAX_RULES 1024	/* [access] allow, and deny, each */
 
 enum echod_mode {
 	MODE_ECHO,
@@ -36,6 +39,15 @@ struct config {
 	bool reuse_port;
 	char *user;		/* "" : none given */
 	char *group;		/* "" : the user's primary group */
+	unsigned long long send_timeout_ms;	/* 0: never */
+	unsigned max_connections_per_ip;	/* 0: no limit */
+	unsigned ipv6_prefix;			/* bits that make a source */
+	unsigned connection_rate;		/* per second per source; 0 off */
+
+	struct {
+		struct cidr *allow, *deny;
+		size_t n_allow, n_deny;
+	} access;
 
 	struct {
 		bool reply;

@@ -4,12 +4,14 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "addr.h"
+#include "srctab.h"
 
 struct config;
 
@@ -21,6 +23,7 @@ struct config;
 struct conn_set {
 	pthread_mutex_t lock;
 	struct conn *head;
+	struct srctab sources;	/* open connections per source */
 	int wake_fd;		/* eventfd: a worker has finished */
 };
 
@@ -29,6 +32,7 @@ struct conn {
 	struct config *cfg;	/* the configuration it started with */
 	struct conn_set *set;
 	char peer[ADDR_STRLEN];
+	unsigned char src[16];	/* its source, counted in set->sources */
 	struct timespec started;
 	unsigned long long bytes_in, bytes_out;
 	/* Why it ended, when not the client's doing; main sets it too. */
@@ -43,12 +47,20 @@ void conn_set_destroy(struct conn_set *set);
 void conn_set_shutdown_all(struct conn_set *set);
 
 /*
+ * Counts one more connection from source src, unless it has max open
+ * already (max 0: no limit); false when it may not have another.
+ */
+bool conn_set_reserve(struct conn_set *set, const unsigned char src[16],
+    unsigned max);
+
+/*
  * Serves fd on a new detached thread with cfg's stack size; takes
- * ownership of fd (closed on failure too) and a reference to cfg.
- * Returns 0, or an errno value when the thread could not be created.
+ * ownership of fd (closed on failure too), of the reservation for src,
+ * and a reference to cfg.  Returns 0, or an errno value when the thread
+ * could not be created.
  */
 int conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, struct config *cfg);
+    socklen_t peerlen, const unsigned char src[16], struct config *cfg);
 
 /* recv() for protocol code: >0 bytes, 0 at end of input, -1 on error. */
 ssize_t conn_recv(struct conn *c, void *buf, size_t len);

@@ -2,6 +2,7 @@
 #ifndef ECHOD_LOG_H
 #define ECHOD_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The numbers are syslog's, as sd-daemon(3) prefixes expect. */
@@ -27,6 +28,22 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define log_warning(...) log_msg(LEVEL_WARNING, __VA_ARGS__)
 #define log_info(...)    log_msg(LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...)   log_msg(LEVEL_DEBUG, __VA_ARGS__)
+
+/*
+ * Lets a message that may repeat quickly (a refused client, an accept
+ * error) through at most once per interval.  For one thread's use.
+ */
+struct log_limit {
+	long long next_ms;		/* CLOCK_MONOTONIC */
+	unsigned long suppressed;	/* held back since the last one */
+};
+
+/*
+ * True when a line may be written now; then *held says how many were
+ * held back since the last line written, and the count restarts.
+ */
+bool log_limit_ok(struct log_limit *l, unsigned interval_ms,
+    unsigned long *held);
 
 /*
  * Escapes n bytes of untrusted data for a log line: printable ASCII and

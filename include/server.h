@@ -8,7 +8,9 @@
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
+#include "log.h"
 #include "notify.h"
+#include "admit.h"
 
 struct server {
 	const char *config_path;
@@ -26,6 +28,10 @@ struct server {
 	bool status_pending;		/* a newer one waits for status_due */
 	struct timespec status_due;	/* STATUS= at most once a second */
 	struct timespec watchdog_due;
+	struct admit admit;		/* connection_rate token buckets */
+	struct log_limit refusals;	/* "refused ..." lines */
+	struct log_limit accept_errors;
+	struct log_limit thread_errors;
 };
 
 /*

@@ -12,6 +12,7 @@ struct stats {
 	atomic_ulong accepted;		/* connections accepted since start */
 	atomic_ullong bytes_echoed;	/* bytes sent back to clients */
 	atomic_ulong waited;		/* accepted after waiting at the limit */
+	atomic_ulong refused;		/* closed at once: access, per-IP, rate */
 };
 
 extern struct stats stats;

@@ -28,6 +28,7 @@
 
 enum kind {
 	K_LISTEN,
+	K_CIDR,		/* struct cidr, appended to allow or deny */
 	K_UINT,		/* unsigned */
 	K_SIZE,		/* size_t */
 	K_DURATION,	/* unsigned long long, milliseconds */
@@ -58,8 +59,16 @@ static const struct key keys[] = {
 	{ "server", "mode", K_MODE, offsetof(struct config, mode), 0, 0 },
 	{ "server", "max_connections", K_UINT,
 	    offsetof(struct config, max_connections), 1, 1000000 },
+	{ "server", "max_connections_per_ip", K_UINT,
+	    offsetof(struct config, max_connections_per_ip), 0, 1000000 },
+	{ "server", "connection_rate", K_UINT,
+	    offsetof(struct config, connection_rate), 0, 1000000 },
+	{ "server", "ipv6_prefix", K_UINT,
+	    offsetof(struct config, ipv6_prefix), 1, 128 },
 	{ "server", "idle_timeout", K_DURATION,
 	    offsetof(struct config, idle_timeout_ms), 0, 7 * 24 * 3600 * SEC },
+	{ "server", "send_timeout", K_DURATION,
+	    offsetof(struct config, send_timeout_ms), 0, 7 * 24 * 3600 * SEC },
 	{ "server", "buffer_size", K_SIZE,
 	    offsetof(struct config, buffer_size), 64, 16 * MB },
 	{ "server", "thread_stack_size", K_SIZE,
@@ -77,6 +86,10 @@ static const struct key keys[] = {
 	    offsetof(struct config, talk.greeting), 0, 0 },
 	{ "talk", "max_line", K_SIZE, offsetof(struct config, talk.max_line),
 	    16, 1 * MB },
+	{ "access", "allow", K_CIDR, offsetof(struct config, access.allow),
+	    0, 0 },
+	{ "access", "deny", K_CIDR, offsetof(struct config, access.deny),
+	    0, 0 },
 	{ "log", "level", K_LEVEL, offsetof(struct config, log.level), 0, 0 },
 	{ "log", "connections", K_BOOL,
 	    offsetof(struct config, log.connections), 0, 0 },
@@ -182,6 +195,10 @@ config_new(void)
 	cfg->thread_stack_size = 64 * KB;
 	cfg->shutdown_timeout_ms = 10 * SEC;
 	cfg->reuse_port = false;
+	cfg->send_timeout_ms = 30 * SEC;
+	cfg->max_connections_per_ip = 64;
+	cfg->ipv6_prefix = 64;
+	cfg->connection_rate = 0;
 	cfg->talk.reply = true;
 	cfg->talk.stop_word = strdup("STOP");
 	cfg->talk.greeting = strdup("");
@@ -209,6 +226,8 @@ config_free(struct config *cfg)
 	free(cfg->talk.greeting);
 	free(cfg->user);
 	free(cfg->group);
+	free(cfg->access.allow);
+	free(cfg->access.deny);
 	free(cfg);
 }
 
@@ -253,6 +272,31 @@ add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 	return 0;
 }
 
+/* Appends a rule to allow or deny (which follow each other in struct). */
+static int
+add_rule(struct config *cfg, const struct key *k, const char *value,
+    char *why, size_t whylen)
+{
+	bool allow = k->offset == offsetof(struct config, access.allow);
+	struct cidr **rules = allow ? &cfg->access.allow : &cfg->access.deny;
+	size_t *n = allow ? &cfg->access.n_allow : &cfg->access.n_deny;
+	struct cidr c, *grown;
+
+	if (cidr_parse(value, &c, why, whylen) != 0)
+		return -1;
+	if (*n == CONFIG_MAX_RULES) {
+		snprintf(why, whylen, "more than %d rules", CONFIG_MAX_RULES);
+		return -1;
+	}
+	if ((grown = realloc(*rules, (*n + 1) * sizeof(**rules))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	grown[(*n)++] = c;
+	*rules = grown;
+	return 0;
+}
+
 /* Stores value into cfg for key k; on error writes the reason. */
 static int
 set_value(struct config *cfg, const struct key *k, const char *value,
@@ -265,6 +309,8 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 	switch (k->kind) {
 	case K_LISTEN:
 		return add_listen(cfg, value, why, whylen);
+	case K_CIDR:
+		return add_rule(cfg, k, value, why, whylen);
 	case K_UINT:
 		if (parse_uint(value, k->min, k->max, &v, why, whylen) != 0)
 			return -1;
@@ -365,7 +411,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	idx = (size_t)(k - keys);
-	if (p->seen[idx] != 0 && k->kind != K_LISTEN) {
+	if (p->seen[idx] != 0 && k->kind != K_LISTEN && k->kind != K_CIDR) {
 		add_error(p, "%s:%u: %s: repeated (first set on line %u)",
 		    p->name, p->lineno, name, p->seen[idx]);
 		return 1;
@@ -548,6 +594,22 @@ config_load(const char *path, const struct config_overrides *ov,
 	return cfg;
 }
 
+/* Rules print as "allow = 10.0.0.0/8"; with none, as "; allow =". */
+static void
+print_rules(const struct key *k, const struct cidr *rules, size_t n,
+    FILE *fp)
+{
+	char buf[64];
+	size_t i;
+
+	if (n == 0)
+		fprintf(fp, "; %s =\n", k->name);
+	for (i = 0; i < n; i++) {
+		cidr_format(&rules[i], buf, sizeof(buf));
+		fprintf(fp, "%s = %s\n", k->name, buf);
+	}
+}
+
 static void
 print_value(const struct config *cfg, const struct key *k, FILE *fp)
 {
@@ -559,6 +621,11 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 	case K_LISTEN:
 		for (i = 0; i < cfg->n_listen; i++)
 			fprintf(fp, "listen = %s\n", cfg->listen[i]);
+		return;
+	case K_CIDR:
+		print_rules(k, *(struct cidr *const *)(const void *)field,
+		    k->offset == offsetof(struct config, access.allow) ?
+		    cfg->access.n_allow : cfg->access.n_deny, fp);
 		return;
 	case K_UINT:
 		snprintf(buf, sizeof(buf), "%u",

@@ -25,11 +25,17 @@ conn_set_init(struct conn_set *set)
 	int err;
 
 	set->head = NULL;
+	if (srctab_init(&set->sources) != 0)
+		return ENOMEM;
 	set->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (set->wake_fd < 0)
-		return errno;
+	if (set->wake_fd < 0) {
+		err = errno;
+		srctab_free(&set->sources);
+		return err;
+	}
 	if ((err = pthread_mutex_init(&set->lock, NULL)) != 0) {
 		close(set->wake_fd);
+		srctab_free(&set->sources);
 		return err;
 	}
 	return 0;
@@ -40,6 +46,34 @@ conn_set_destroy(struct conn_set *set)
 {
 	pthread_mutex_destroy(&set->lock);
 	close(set->wake_fd);
+	srctab_free(&set->sources);
+}
+
+bool
+conn_set_reserve(struct conn_set *set, const unsigned char src[16],
+    unsigned max)
+{
+	struct src *e;
+	bool ok;
+
+	pthread_mutex_lock(&set->lock);
+	e = srctab_get(&set->sources, src, true);
+	/* Without memory to count it, let it in: max_connections holds. */
+	ok = e == NULL || max == 0 || e->conns < max;
+	if (ok && e != NULL)
+		e->conns++;
+	pthread_mutex_unlock(&set->lock);
+	return ok;
+}
+
+/* With set->lock held: gives back one reservation for src. */
+static void
+release(struct conn_set *set, const unsigned char src[16])
+{
+	struct src *e = srctab_get(&set->sources, src, false);
+
+	if (e != NULL && --e->conns == 0)
+		srctab_del(&set->sources, e);
 }
 
 void
@@ -71,6 +105,7 @@ static void
 set_remove(struct conn_set *set, struct conn *c)
 {
 	pthread_mutex_lock(&set->lock);
+	release(set, c->src);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -90,7 +125,8 @@ conn_recv(struct conn *c, void *buf, size_t len)
 	while (n < 0 && errno == EINTR);
 	if (n > 0)
 		c->bytes_in += (unsigned long long)n;
-	else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+	    c->end_reason == NULL)
 		c->end_reason = "idle timeout";	/* SO_RCVTIMEO expired */
 	else if (n < 0 && c->end_reason == NULL)
 		c->end_reason = strerrordesc_np(errno);
@@ -109,8 +145,11 @@ conn_send_all(struct conn *c, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			/* SO_SNDTIMEO expired: the client stopped reading. */
 			if (c->end_reason == NULL)
-				c->end_reason = strerrordesc_np(errno);
+				c->end_reason = errno == EAGAIN ||
+				    errno == EWOULDBLOCK ? "send timeout" :
+				    strerrordesc_np(errno);
 			return -1;
 		}
 		p += n;
@@ -132,19 +171,22 @@ seconds_since(const struct timespec *t0)
 	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Applies the idle timeout: recv() gives up after that long in silence. */
+/*
+ * The kernel keeps the time limits: recv() gives up after idle_timeout
+ * of silence (SO_RCVTIMEO), send() after send_timeout without progress
+ * (SO_SNDTIMEO), so a worker never waits on a client for ever.
+ */
 static void
-set_idle_timeout(struct conn *c)
+set_timeout(struct conn *c, int opt, unsigned long long ms, const char *what)
 {
-	unsigned long long ms = c->cfg->idle_timeout_ms;
 	struct timeval tv;
 
 	if (ms == 0)
 		return;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
-		log_warning("%s: cannot set idle timeout: %s", c->peer,
+	if (setsockopt(c->fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0)
+		log_warning("%s: cannot set %s: %s", c->peer, what,
 		    strerror(errno));
 }
 
@@ -171,7 +213,8 @@ conn_main(void *arg)
 	const struct config *cfg = c->cfg;
 	const char *why;
 
-	set_idle_timeout(c);
+	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
+	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
 	if (cfg->mode == MODE_TALK)
 		talk_session(c);
 	else
@@ -188,7 +231,7 @@ conn_main(void *arg)
 
 int
 conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, struct config *cfg)
+    socklen_t peerlen, const unsigned char src[16], struct config *cfg)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -196,10 +239,14 @@ conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
 	int err;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		pthread_mutex_lock(&set->lock);
+		release(set, src);
+		pthread_mutex_unlock(&set->lock);
 		close(fd);
 		return ENOMEM;
 	}
 	c->fd = fd;
+	memcpy(c->src, src, sizeof(c->src));
 	c->cfg = config_ref(cfg);
 	c->set = set;
 	addr_format(peer, peerlen, c->peer, sizeof(c->peer));

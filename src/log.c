@@ -120,6 +120,24 @@ log_msg(enum log_level level, const char *fmt, ...)
 		free(line);
 }
 
+bool
+log_limit_ok(struct log_limit *l, unsigned interval_ms, unsigned long *held)
+{
+	struct timespec ts;
+	long long now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now < l->next_ms) {
+		l->suppressed++;
+		return false;
+	}
+	l->next_ms = now + interval_ms;
+	*held = l->suppressed;
+	l->suppressed = 0;
+	return true;
+}
+
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
 static size_t
 utf8_len(const unsigned char *p, size_t n)

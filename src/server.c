@@ -66,6 +66,10 @@ server_init(struct server *s, const char *config_path,
 		    strerror(err));
 		return -1;
 	}
+	if (admit_init(&s->admit) != 0) {
+		log_error("out of memory for the connection_rate table");
+		return -1;
+	}
 	return notify_init(&s->notify);
 }
 
@@ -92,6 +96,7 @@ server_free(struct server *s)
 	if (s->sig_fd >= 0)
 		close(s->sig_fd);
 	conn_set_destroy(&s->conns);
+	admit_free(&s->admit);
 	config_unref(s->cfg);
 }
 
@@ -124,9 +129,10 @@ static void
 log_stats(void)
 {
 	log_info("stats: %lu active connections, %lu accepted, %llu bytes "
-	    "echoed, %lu waited at the limit", atomic_load(&stats.active),
-	    atomic_load(&stats.accepted), atomic_load(&stats.bytes_echoed),
-	    atomic_load(&stats.waited));
+	    "echoed, %lu waited at the limit, %lu refused",
+	    atomic_load(&stats.active), atomic_load(&stats.accepted),
+	    atomic_load(&stats.bytes_echoed), atomic_load(&stats.waited),
+	    atomic_load(&stats.refused));
 }
 
 /* Keeps STATUS= current, but sends it at most once a second. */
@@ -302,14 +308,18 @@ leave_limit(struct server *s)
 static void
 accept_failed(struct server *s, const struct listener *l, int err)
 {
+	unsigned long held;
+
 	switch (err) {
 	case EMFILE:
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		log_error("accept on %s: %s; pausing for %d ms", l->addr,
-		    strerror(err), ACCEPT_PAUSE_MS);
+		/* Until a connection ends or the pause is over: no busy loop. */
 		s->paused_until = ms_from_now(ACCEPT_PAUSE_MS);
+		if (log_limit_ok(&s->accept_errors, 1000, &held))
+			log_error("accept on %s: %s; pausing (%lu more such "
+			    "errors held back)", l->addr, strerror(err), held);
 		break;
 	default:
 		/* ECONNABORTED, EPROTO, EPERM...: that client's problem. */
@@ -318,12 +328,55 @@ accept_failed(struct server *s, const struct listener *l, int err)
 	}
 }
 
+/* Resets and closes a client that may not be served; says why, sparingly. */
+static void
+refuse(struct server *s, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, enum admit_verdict v)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char who[ADDR_STRLEN], why[64];
+	unsigned long held;
+
+	/* A reset leaves no TIME_WAIT behind, however many are refused. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	atomic_fetch_add(&stats.refused, 1);
+	if (!log_limit_ok(&s->refusals, 1000, &held))
+		return;
+	addr_format(peer, peerlen, who, sizeof(who));
+	admit_reason(v, s->cfg, why, sizeof(why));
+	log_warning("refused %s: %s (%lu more refused since the last such "
+	    "line)", who, why, held);
+}
+
+/* Admits and serves one accepted client, or refuses it. */
+static void
+serve(struct server *s, const struct listener *l, int fd,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	unsigned char src[16];
+	enum admit_verdict v;
+	unsigned long held;
+	int err;
+
+	v = admit_check(&s->admit, &s->conns, s->cfg, peer, src);
+	if (v != ADMIT_OK) {
+		refuse(s, fd, peer, peerlen, v);
+		return;
+	}
+	err = conn_spawn(&s->conns, fd, peer, peerlen, src, s->cfg);
+	if (err != 0 && log_limit_ok(&s->thread_errors, 1000, &held))
+		log_warning("cannot start a thread for a client on %s: %s; "
+		    "closed it (%lu more held back)", l->addr, strerror(err),
+		    held);
+}
+
 static enum accept_result
 accept_some(struct server *s, const struct listener *l)
 {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	int fd, err, i;
+	int fd, i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
 		if (!below_limit(s)) {
@@ -345,11 +398,7 @@ accept_some(struct server *s, const struct listener *l)
 			s->waited++;
 			atomic_fetch_add(&stats.waited, 1);
 		}
-		err = conn_spawn(&s->conns, fd, (struct sockaddr *)&peer,
-		    peerlen, s->cfg);
-		if (err != 0)
-			log_warning("cannot start a thread for a client on "
-			    "%s: %s; closed it", l->addr, strerror(err));
+		serve(s, l, fd, (struct sockaddr *)&peer, peerlen);
 	}
 	return MORE;
 }
@@ -439,8 +488,11 @@ accept_loop(struct server *s)
 			free(pfd);
 			return -1;
 		}
-		if (pfd[1].revents & POLLIN)
+		if (pfd[1].revents & POLLIN) {
 			clear_wakeups(s);
+			/* A descriptor or thread just came free: try again. */
+			s->paused_until = (struct timespec){ 0, 0 };
+		}
 		/* Listeners first: a reload may replace the set. */
 		handle_listeners(s, pfd + 2);
 		while ((sig = next_signal(s)) != 0)

@@ -59,7 +59,7 @@ t_many_clients() {
 	local i gate rc bad=
 	_n=200
 	_ok=()
-	echo_conf "$T/echod.conf"
+	echo_conf "$T/echod.conf" "max_connections_per_ip = 0"
 	start_echod "$T/echod.conf"
 
 	mkdir "$T/c"

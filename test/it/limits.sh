@@ -34,7 +34,7 @@ t_max_connections() {
 	conn_expect_silence "$d" 0.2 "4th client while still at the limit"
 	conn_close "$b"
 	conn_expect "$d" $'fourth\n' 5 "4th client after the 2nd left"
-	stats_until 5 ' 2 active connections, 4 accepted, .* 2 waited at the limit$'
+	stats_until 5 ' 2 active connections, 4 accepted, .* 2 waited at the limit, 0 refused$'
 	conn_close "$c"
 	conn_close "$d"
 	wait_for 5 'tasks; (( _tasks == 1 ))' ||

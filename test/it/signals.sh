@@ -180,11 +180,11 @@ t_usr1_stats() {
 	for i in 1 2 3; do
 		roundtrip $'abc\n' $'abc\n' "session $i"
 	done
-	stats_until 5 'stats: 0 active connections, 3 accepted, 12 bytes echoed, 0 waited at the limit$'
+	stats_until 5 'stats: 0 active connections, 3 accepted, 12 bytes echoed, 0 waited at the limit, 0 refused$'
 
 	conn_open c
 	conn_send "$c" $'xy\n'
 	conn_expect "$c" $'xy\n' 5 "held connection"
-	stats_until 5 'stats: 1 active connections, 4 accepted, 15 bytes echoed, 0 waited at the limit$'
+	stats_until 5 'stats: 1 active connections, 4 accepted, 15 bytes echoed, 0 waited at the limit, 0 refused$'
 	conn_close "$c"
 }
