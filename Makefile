@@ -3,6 +3,11 @@
 #   make          build ./echod
 #   make run      build and run in the foreground on 127.0.0.1:7007
 #   make test     build and run every test (unit and integration)
+#   make install  install the daemon, its man pages, the systemd units and
+#                 (unless one exists) the configuration file; honours
+#                 DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, MANDIR and UNITDIR
+#   make uninstall  remove what make install put there, except the
+#                 configuration file
 #
 # Missing Debian packages are installed with apt-get when run as root;
 # otherwise the exact command to run is printed and make stops.
@@ -13,12 +18,25 @@ CFLAGS   ?= -O2 -g
 WARNINGS  = -Wall -Wextra -Werror
 PKG_CONFIG ?= pkg-config
 
+# Installation directories.  SYSCONFDIR also sets the configuration file
+# the daemon reads by default, and the one the systemd unit names.
+DESTDIR    ?=
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null)
+ifeq ($(strip $(UNITDIR)),)
+override UNITDIR := $(PREFIX)/lib/systemd/system
+endif
+CONFIG_PATH = $(SYSCONFDIR)/echod/echod.conf
+
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 INIH_LIBS   = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DECHOD_VERSION='"$(VERSION)"' \
-	$(INIH_CFLAGS) $(CPPFLAGS)
+	-DDEFAULT_CONFIG_PATH='"$(CONFIG_PATH)"' $(INIH_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS   = -std=c11 $(WARNINGS) -pthread -MMD -MP $(SANITIZE_FLAGS) $(CFLAGS)
 ALL_LDFLAGS  = -pthread $(SANITIZE_FLAGS) $(LDFLAGS)
 
@@ -33,15 +51,41 @@ UNIT_SRCS = $(wildcard test/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:test/unit/%.c=build/test/%.o)
 
 BUILD_DEPS = pkg-config libinih-dev
-TEST_DEPS  = libcmocka-dev netcat-openbsd socat
+# systemd for systemd-analyze (verify, security); man-db because verify
+# looks the units' Documentation= pages up with man; strace to check the
+# unit's system call filter against what echod does; mandoc for -Tlint.
+TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc
 
-.PHONY: all run test clean deps test-deps
+UNITS = systemd/echod.service systemd/echod.socket
+
+.PHONY: all run test clean deps test-deps units install uninstall FORCE
 
 all: deps
-	@$(MAKE) --no-print-directory echod
+	@$(MAKE) --no-print-directory echod units
+
+units: $(UNITS)
 
 echod: $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(INIH_LIBS)
+
+# The directories compiled into the daemon and written into the unit:
+# these files change when (and only when) the values do, so that a build
+# or an install with other directories remakes what depends on them.
+build/config-path: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CONFIG_PATH)' | cmp -s - $@ || echo '$(CONFIG_PATH)' > $@
+
+build/unit-paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SBINDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
+	    echo '$(SBINDIR) $(SYSCONFDIR)' > $@
+
+$(OBJS) $(UNIT_OBJS): build/config-path
+
+systemd/echod.service: systemd/echod.service.in build/unit-paths
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    systemd/echod.service.in > $@.tmp
+	mv -f $@.tmp $@
 
 build/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -87,7 +131,31 @@ deps:
 test-deps:
 	$(call need_packages,$(TEST_DEPS))
 
+# install depends on what it installs, not on "all": run as root after a
+# build, it builds nothing (and so leaves no root-owned objects behind).
+install: echod $(UNITS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/echod
+	install -m 755 echod $(DESTDIR)$(SBINDIR)/echod
+	install -m 644 man/echod.8 $(DESTDIR)$(MANDIR)/man8/echod.8
+	install -m 644 man/echod.conf.5 $(DESTDIR)$(MANDIR)/man5/echod.conf.5
+	install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)
+	@if [ -e $(DESTDIR)$(CONFIG_PATH) ] || [ -L $(DESTDIR)$(CONFIG_PATH) ]; then \
+	    echo "echod: kept the existing $(DESTDIR)$(CONFIG_PATH);" \
+	        "the shipped one is etc/echod.conf"; \
+	else \
+	    echo "install -m 644 etc/echod.conf $(DESTDIR)$(CONFIG_PATH)"; \
+	    install -m 644 etc/echod.conf $(DESTDIR)$(CONFIG_PATH); \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/echod $(DESTDIR)$(MANDIR)/man8/echod.8 \
+	    $(DESTDIR)$(MANDIR)/man5/echod.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/echod.service $(DESTDIR)$(UNITDIR)/echod.socket
+	@echo "echod: kept $(DESTDIR)$(CONFIG_PATH) (remove it by hand if unwanted)"
+
 clean:
-	rm -rf build echod test/unit_tests
+	rm -rf build echod test/unit_tests systemd/echod.service
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -31,25 +31,30 @@ limits_raise(void)
 		    (unsigned long long)rl.rlim_max, strerror(errno));
 }
 
-/* The cgroup v2 pids.max of this process, or 0 when there is none. */
+/* pids.max of this process's cgroup (v1 "N:pids:PATH" or v2 "0::PATH"). */
 static unsigned long long
 cgroup_pids_max(void)
 {
-	char line[512], path[600], value[32];
+	char line[512], path[600] = "", value[32];
 	unsigned long long max = 0;
+	const char *p;
 	FILE *fp;
 
 	if ((fp = fopen("/proc/self/cgroup", "r")) == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/pids.max",
-			    line + 3);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((p = strstr(line, ":pids:/")) != NULL) {
+			snprintf(path, sizeof(path),
+			    "/sys/fs/cgroup/pids%s/pids.max", p + 6);
 			break;
 		}
+		if (strncmp(line, "0::/", 4) == 0)
+			snprintf(path, sizeof(path),
+			    "/sys/fs/cgroup%s/pids.max", line + 3);
+	}
 	fclose(fp);
-	if (strncmp(line, "0::", 3) != 0 || (fp = fopen(path, "r")) == NULL)
+	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
 		return 0;
 	if (fgets(value, sizeof(value), fp) != NULL && value[0] != 'm')
 		max = strtoull(value, NULL, 10);

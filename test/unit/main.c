@@ -11,5 +11,6 @@ main(void)
 	failed += run_addr_tests();
 	failed += run_talk_tests();
 	failed += run_log_tests();
+	failed += run_acl_tests();
 	return failed != 0;
 }

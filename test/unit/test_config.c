@@ -484,6 +484,71 @@ shutdown_timeout_invalid(void **state)
 	key_fails("server", "shutdown_timeout", "later");
 }
 
+/* Limits and admission (issue: hardening) */
+
+static void
+admission_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("");
+
+	assert_int_equal(cfg->send_timeout_ms, 30000);
+	assert_int_equal(cfg->max_connections_per_ip, 64);
+	assert_int_equal(cfg->ipv6_prefix, 64);
+	assert_int_equal(cfg->connection_rate, 0);
+	assert_int_equal(cfg->access.n_allow, 0);
+	assert_int_equal(cfg->access.n_deny, 0);
+	config_unref(cfg);
+	cfg = key_ok("server", "send_timeout", "2m");
+	assert_int_equal(cfg->send_timeout_ms, 120000);
+	config_unref(cfg);
+	cfg = key_ok("server", "max_connections_per_ip", "0");
+	assert_int_equal(cfg->max_connections_per_ip, 0);
+	config_unref(cfg);
+	cfg = key_ok("server", "ipv6_prefix", "48");
+	assert_int_equal(cfg->ipv6_prefix, 48);
+	config_unref(cfg);
+	cfg = key_ok("server", "connection_rate", "20");
+	assert_int_equal(cfg->connection_rate, 20);
+	config_unref(cfg);
+	assert_contains(key_fails("server", "ipv6_prefix", "0"), "out of range");
+	assert_contains(key_fails("server", "ipv6_prefix", "129"),
+	    "out of range");
+	assert_contains(key_fails("server", "send_timeout", "soon"),
+	    "not a duration");
+	assert_contains(key_fails("server", "connection_rate", "-1"),
+	    "not a number");
+}
+
+static void
+access_rules_repeat_and_print(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("[access]\nallow = 10.0.0.0/8\n"
+	    "allow = ::1\ndeny = 10.1.0.0/16\n");
+	char *text = NULL, *errors = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	assert_int_equal(cfg->access.n_allow, 2);
+	assert_int_equal(cfg->access.n_deny, 1);
+	fp = open_memstream(&text, &len);
+	config_print(cfg, fp);
+	fclose(fp);
+	assert_contains(text, "allow = 10.0.0.0/8\nallow = ::1/128\n");
+	assert_contains(text, "deny = 10.1.0.0/16\n");
+	config_unref(cfg);
+	cfg = load(text, NULL, &errors);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->access.n_allow, 2);
+	config_unref(cfg);
+	free(text);
+	assert_contains(load_err("[access]\nallow = 10.0.0.1/8\n"),
+	    "test.conf:2: allow: '10.0.0.1/8' has bits set past its prefix");
+	assert_contains(load_err("[access]\ndeny = nowhere\n"),
+	    "test.conf:2: deny:");
+}
+
 /* [server] user and group: names that exist on this system */
 
 static void
@@ -1218,6 +1283,8 @@ run_config_tests(void)
 		cmocka_unit_test(thread_stack_size_invalid),
 		cmocka_unit_test(shutdown_timeout_valid),
 		cmocka_unit_test(shutdown_timeout_invalid),
+		cmocka_unit_test(admission_keys),
+		cmocka_unit_test(access_rules_repeat_and_print),
 		cmocka_unit_test(user_group_valid),
 		cmocka_unit_test(user_group_unknown),
 		cmocka_unit_test(reuse_port_valid),

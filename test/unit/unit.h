@@ -16,6 +16,7 @@ int run_config_tests(void);
 int run_addr_tests(void);
 int run_talk_tests(void);
 int run_log_tests(void);
+int run_acl_tests(void);
 
 /* Fails unless needle occurs in haystack; shows both. */
 #define assert_contains(haystack, needle) do {				\
