@@ -159,3 +159,8 @@ clean:
 	rm -rf build echod test/unit_tests systemd/echod.service
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+
+# Fuzzing (make fuzz) and the soak test (make soak) have makefiles of
+# their own beside their sources.
+-include test/fuzz/fuzz.mk
+-include test/soak/soak.mk
