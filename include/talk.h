@@ -14,9 +14,16 @@ struct conn;
  */
 struct talk_framer {
 	char *buf;		/* max_line + 2 bytes */
-	size_t len;		/* bytes of the pending line */
+	size_t len;		/* content of the pending line so far */
 	size_t max_line;
 	int done;		/* the line in buf was handed out */
+	/*
+	 * NULs, a CR and NULs seen after the content: dropped if the line
+	 * ends here, content if more follows.  Counted, not stored, so a
+	 * flood of NULs costs no memory and does not count as content.
+	 */
+	size_t nuls_before_cr, nuls_after_cr;
+	int cr;
 };
 
 enum talk_event {

@@ -2,7 +2,9 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +37,19 @@ parse_port(const char *spec, const char *s, unsigned short *port,
 	return 0;
 }
 
+/* Host names are letters, digits, '-', '_' and '.'; IPv6 adds ':', '%'. */
+static bool
+host_chars_ok(const char *host, bool ipv6)
+{
+	const char *p;
+
+	for (p = host; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-_.", *p) == NULL &&
+		    !(ipv6 && (*p == ':' || *p == '%')))
+			return false;
+	return true;
+}
+
 int
 addr_parse(const char *spec, struct listen_spec *out, char *why,
     size_t whylen)
@@ -57,7 +72,8 @@ addr_parse(const char *spec, struct listen_spec *out, char *why,
 			return fail(why, whylen, spec,
 			    "has a bad IPv6 address");
 		memcpy(out->host, spec + 1, hostlen);
-		if (strchr(out->host, ':') == NULL)
+		if (strchr(out->host, ':') == NULL ||
+		    !host_chars_ok(out->host, true))
 			return fail(why, whylen, spec,
 			    "has brackets around something not IPv6");
 		out->bracketed = 1;
@@ -78,6 +94,8 @@ addr_parse(const char *spec, struct listen_spec *out, char *why,
 		return fail(why, whylen, spec, "has a host name too long");
 	if (!(hostlen == 1 && spec[0] == '*'))
 		memcpy(out->host, spec, hostlen);
+	if (!host_chars_ok(out->host, false))
+		return fail(why, whylen, spec, "has a bad host name");
 	return parse_port(spec, colon + 1, &out->port, why, whylen);
 }
 

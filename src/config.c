@@ -613,7 +613,7 @@ print_rules(const struct key *k, const struct cidr *rules, size_t n,
 static void
 print_value(const struct config *cfg, const struct key *k, FILE *fp)
 {
-	const char *field = (const char *)cfg + k->offset;
+	const char *field = (const char *)cfg + k->offset, *str;
 	char buf[32];
 	size_t i;
 
@@ -646,8 +646,10 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 	case K_STRING:
 	case K_USER:
 	case K_GROUP:
-		fprintf(fp, "%s = %s\n", k->name,
-		    *(char *const *)(const void *)field);
+		str = *(char *const *)(const void *)field;
+		/* " ;" would start a comment: keep a leading ';' a value. */
+		fprintf(fp, "%s =%s%s\n", k->name, *str == ';' ? "" : " ",
+		    str);
 		return;
 	case K_MODE:
 		snprintf(buf, sizeof(buf), "%s", config_mode_name(cfg->mode));

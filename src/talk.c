@@ -5,6 +5,7 @@
  */
 #include "talk.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,14 +16,22 @@
 /* Lines longer than this are cut (with "...") in the log, not on the wire. */
 #define TALK_LOG_MAX 2048
 
+static void
+framer_reset(struct talk_framer *f)
+{
+	f->len = 0;
+	f->done = 0;
+	f->nuls_before_cr = f->nuls_after_cr = 0;
+	f->cr = 0;
+}
+
 int
 talk_framer_init(struct talk_framer *f, size_t max_line)
 {
-	/* The content, one CR, and a byte for '\n' or '\0' after it. */
+	/* The content, then room for a '\n' (the reply) or a '\0'. */
 	f->buf = malloc(max_line + 2);
-	f->len = 0;
 	f->max_line = max_line;
-	f->done = 0;
+	framer_reset(f);
 	return f->buf == NULL ? -1 : 0;
 }
 
@@ -33,24 +42,65 @@ talk_framer_free(struct talk_framer *f)
 	f->buf = NULL;
 }
 
-/* Drops trailing NULs, one CR, and NULs again; then checks the length. */
-static enum talk_event
-finish_line(struct talk_framer *f, const char **line, size_t *linelen)
+/* Appends n copies of c; false when the line would exceed max_line. */
+static bool
+append(struct talk_framer *f, char c, size_t n)
 {
-	size_t n = f->len;
+	if (n > f->max_line - f->len)
+		return false;
+	memset(f->buf + f->len, c, n);
+	f->len += n;
+	return true;
+}
 
-	while (n > 0 && f->buf[n - 1] == '\0')
-		n--;
-	if (n > 0 && f->buf[n - 1] == '\r')
-		n--;
-	while (n > 0 && f->buf[n - 1] == '\0')
-		n--;
+/* The held-back NULs and CR turn out to be content: store them. */
+static bool
+commit_tail(struct talk_framer *f)
+{
+	bool ok = append(f, '\0', f->nuls_before_cr) &&
+	    append(f, '\r', (size_t)f->cr) &&
+	    append(f, '\0', f->nuls_after_cr);
+
+	f->nuls_before_cr = f->nuls_after_cr = 0;
+	f->cr = 0;
+	return ok;
+}
+
+/* Takes one byte that is not LF; false when the line is too long. */
+static bool
+take(struct talk_framer *f, char c)
+{
+	if (c == '\0') {
+		if (f->len == 0 && !f->cr)
+			return true;		/* leading NULs: skipped */
+		if (f->cr)
+			f->nuls_after_cr++;
+		else
+			f->nuls_before_cr++;
+		return true;
+	}
+	if (c == '\r' && !f->cr) {
+		f->cr = 1;
+		return true;
+	}
+	/* Anything else, or a second CR, keeps what was held back. */
+	if (!commit_tail(f))
+		return false;
+	if (c == '\r') {
+		f->cr = 1;
+		return true;
+	}
+	return append(f, c, 1);
+}
+
+/* Hands out the content; the held-back tail is dropped. */
+static enum talk_event
+line_out(struct talk_framer *f, const char **line, size_t *linelen)
+{
 	f->done = 1;
-	if (n > f->max_line)
-		return TALK_TOO_LONG;
-	f->buf[n] = '\0';
+	f->buf[f->len] = '\0';
 	*line = f->buf;
-	*linelen = n;
+	*linelen = f->len;
 	return TALK_LINE;
 }
 
@@ -60,22 +110,17 @@ talk_feed(struct talk_framer *f, const char *in, size_t n, size_t *used,
 {
 	size_t i;
 
-	if (f->done) {		/* the last line was handed out */
-		f->len = 0;
-		f->done = 0;
-	}
+	if (f->done)		/* the last line was handed out */
+		framer_reset(f);
 	for (i = 0; i < n; i++) {
 		if (in[i] == '\n') {
 			*used = i + 1;
-			return finish_line(f, line, linelen);
+			return line_out(f, line, linelen);
 		}
-		if (in[i] == '\0' && f->len == 0)
-			continue;
-		if (f->len == f->max_line + 1) {
+		if (!take(f, in[i])) {
 			*used = i;
 			return TALK_TOO_LONG;
 		}
-		f->buf[f->len++] = in[i];
 	}
 	*used = n;
 	return TALK_MORE;
@@ -84,16 +129,11 @@ talk_feed(struct talk_framer *f, const char *in, size_t n, size_t *used,
 enum talk_event
 talk_finish(struct talk_framer *f, const char **line, size_t *linelen)
 {
-	enum talk_event ev;
-
-	if (f->done) {
-		f->len = 0;
-		f->done = 0;
-	}
-	ev = finish_line(f, line, linelen);
-	if (ev == TALK_LINE && *linelen == 0)
+	if (f->done)
+		framer_reset(f);
+	if (f->len == 0)
 		return TALK_MORE;	/* nothing but NULs or a CR */
-	return ev;
+	return line_out(f, line, linelen);
 }
 
 /* Logs one line, answers it; returns nonzero when the session must end. */

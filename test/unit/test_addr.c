@@ -232,6 +232,19 @@ format_high_port(void **state)
 	assert_string_equal(buf, "192.0.2.10:65535");
 }
 
+/* A host that can never resolve is an error now, not at bind time. */
+static void
+bad_host_characters(void **state)
+{
+	(void)state;
+	assert_contains(parse_fails("a b:7"), "bad host name");
+	assert_contains(parse_fails("x;y:7"), "bad host name");
+	assert_contains(parse_fails("ho\x1bst:7"), "\\x1b");
+	assert_contains(parse_fails("[::1 ]:7"), "not IPv6");
+	parse_ok("my-host.example_1:7");
+	parse_ok("[fe80::1%eth0]:7");
+}
+
 int
 run_addr_tests(void)
 {
@@ -251,6 +264,7 @@ run_addr_tests(void)
 		cmocka_unit_test(junk_after_bracket),
 		cmocka_unit_test(empty_spec),
 		cmocka_unit_test(host_too_long),
+		cmocka_unit_test(bad_host_characters),
 		cmocka_unit_test(format_ipv4),
 		cmocka_unit_test(format_ipv6),
 		cmocka_unit_test(format_high_port),

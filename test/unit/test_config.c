@@ -549,6 +549,28 @@ access_rules_repeat_and_print(void **state)
 	    "test.conf:2: deny:");
 }
 
+/* -T must print what reads back the same, even a value starting ';'. */
+static void
+print_keeps_semicolon_values(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("[talk]\ngreeting=;)\n");
+	char *text = NULL, *errors = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	assert_string_equal(cfg->talk.greeting, ";)");
+	fp = open_memstream(&text, &len);
+	config_print(cfg, fp);
+	fclose(fp);
+	config_unref(cfg);
+	cfg = load(text, NULL, &errors);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->talk.greeting, ";)");
+	config_unref(cfg);
+	free(text);
+}
+
 /* [server] user and group: names that exist on this system */
 
 static void
@@ -1284,6 +1306,7 @@ run_config_tests(void)
 		cmocka_unit_test(shutdown_timeout_valid),
 		cmocka_unit_test(shutdown_timeout_invalid),
 		cmocka_unit_test(admission_keys),
+		cmocka_unit_test(print_keeps_semicolon_values),
 		cmocka_unit_test(access_rules_repeat_and_print),
 		cmocka_unit_test(user_group_valid),
 		cmocka_unit_test(user_group_unknown),

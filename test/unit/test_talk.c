@@ -491,6 +491,35 @@ short_lines_do_not_accumulate(void **state)
 	talk_framer_free(&f);
 }
 
+/* Dropped bytes are not content: they never count towards max_line. */
+static void
+trailing_nuls_and_cr_do_not_count(void **state)
+{
+	static const char nuls[] = "hi\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0\n";
+	static const char full[] = "0123456789abcdef\r\0\n";
+	static const char inner[] = "0123456\r\0\0\r89abc\n";
+	struct talk_framer f;
+	struct result r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	framer_setup(&f, 16);
+	feed(&f, nuls, sizeof(nuls) - 1, &r);
+	feed(&f, full, sizeof(full) - 1, &r);
+	/* Held-back bytes that turn out to be inside the line are kept. */
+	feed(&f, inner, sizeof(inner) - 1, &r);
+	assert_false(r.too_long);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.len[0], 2);
+	assert_memory_equal(r.line[0], "hi", 2);
+	assert_int_equal(r.len[1], 16);
+	assert_memory_equal(r.line[1], "0123456789abcdef", 16);
+	assert_int_equal(r.len[2], 16);
+	assert_memory_equal(r.line[2], "0123456\r\0\0\r89abc", 16);
+	talk_framer_free(&f);
+}
+
 int
 run_talk_tests(void)
 {
@@ -520,6 +549,7 @@ run_talk_tests(void)
 		cmocka_unit_test(too_long_without_lf),
 		cmocka_unit_test(too_long_without_lf_bytewise),
 		cmocka_unit_test(short_lines_do_not_accumulate),
+		cmocka_unit_test(trailing_nuls_and_cr_do_not_count),
 	};
 
 	return cmocka_run_group_tests_name("talk", tests, NULL, NULL);
