@@ -25,6 +25,8 @@
 #include "units.h"
 
 #define MAX_ERRORS 20
+/* For messages; the sections of keys[] below, in order. */
+#define KNOWN_SECTIONS "[server], [talk], [access], [log]"
 
 enum kind {
 	K_LISTEN,
@@ -397,15 +399,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 	char why[256], esc[64];
 	size_t idx;
 
+	/* The name comes from the file: escape it like any other input. */
+	log_escape(esc, sizeof(esc), name, strlen(name));
 	if (*section == '\0') {
 		add_error(p, "%s:%u: %s: key outside any section (start with "
-		    "[server], [talk] or [log])", p->name, p->lineno, name);
+		    "one of " KNOWN_SECTIONS ")", p->name, p->lineno, esc);
 		return 1;
 	}
 	if (!p->section_known)	/* already reported at its header */
 		return 1;
 	if ((k = find_key(section, name)) == NULL) {
-		log_escape(esc, sizeof(esc), name, strlen(name));
 		add_error(p, "%s:%u: %s: unknown key in [%s]", p->name,
 		    p->lineno, esc, section);
 		return 1;
@@ -413,13 +416,13 @@ handler(void *user, const char *section, const char *name, const char *value)
 	idx = (size_t)(k - keys);
 	if (p->seen[idx] != 0 && k->kind != K_LISTEN && k->kind != K_CIDR) {
 		add_error(p, "%s:%u: %s: repeated (first set on line %u)",
-		    p->name, p->lineno, name, p->seen[idx]);
+		    p->name, p->lineno, esc, p->seen[idx]);
 		return 1;
 	}
 	if (p->seen[idx] == 0)
 		p->seen[idx] = p->lineno;
 	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0)
-		add_error(p, "%s:%u: %s: %s", p->name, p->lineno, name, why);
+		add_error(p, "%s:%u: %s: %s", p->name, p->lineno, esc, why);
 	return 1;
 }
 
@@ -452,8 +455,8 @@ check_section(struct parse *p, const char *s)
 	p->section_known = section_exists(name);
 	if (!p->section_known) {
 		log_escape(esc, sizeof(esc), name, strlen(name));
-		add_error(p, "%s:%u: unknown section [%s] (known: [server], "
-		    "[talk], [log])", p->name, p->lineno, esc);
+		add_error(p, "%s:%u: unknown section [%s] (known: "
+		    KNOWN_SECTIONS ")", p->name, p->lineno, esc);
 	}
 	return true;
 }

@@ -213,6 +213,11 @@ conn_main(void *arg)
 	const struct config *cfg = c->cfg;
 	const char *why;
 
+	/* Said here, so that a client left without a thread is never
+	 * logged as connected. */
+	if (cfg->log.connections)
+		log_info("%s: connected (%lu active)", c->peer,
+		    atomic_load(&stats.active));
 	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
 	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
 	if (cfg->mode == MODE_TALK)
@@ -252,11 +257,7 @@ conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
 	addr_format(peer, peerlen, c->peer, sizeof(c->peer));
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	atomic_fetch_add(&stats.active, 1);
-	atomic_fetch_add(&stats.accepted, 1);
 	set_add(set, c);
-	if (cfg->log.connections)
-		log_info("%s: connected (%lu active)", c->peer,
-		    atomic_load(&stats.active));
 
 	if ((err = pthread_attr_init(&attr)) != 0)
 		goto fail;
@@ -266,8 +267,10 @@ conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
 	if (err == 0)
 		err = pthread_create(&tid, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
-	if (err == 0)
+	if (err == 0) {
+		atomic_fetch_add(&stats.accepted, 1);
 		return 0;
+	}
 fail:
 	/* No thread: close the client now rather than leak its socket. */
 	conn_end(c);
