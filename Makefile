@@ -3,6 +3,9 @@
 #   make          build ./echod
 #   make run      build and run in the foreground on 127.0.0.1:7007
 #   make test     build and run every test (unit and integration)
+#   make test SANITIZE=address,undefined CC=clang   (or SANITIZE=thread)
+#                 the same, built with sanitizers; any report fails
+#   make valgrind a short session of ./echod under valgrind's memcheck
 #   make install  install the daemon, its man pages, the systemd units and
 #                 (unless one exists) the configuration file; honours
 #                 DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, MANDIR and UNITDIR
@@ -42,6 +45,9 @@ ALL_LDFLAGS  = -pthread $(SANITIZE_FLAGS) $(LDFLAGS)
 
 ifneq ($(SANITIZE),)
 SANITIZE_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+# With clang: its sanitizer runtimes, and llvm-symbolizer for file:line
+# in reports (gcc's come with gcc).
+SANITIZE_DEPS  = $(if $(filter clang%,$(CC)),libclang-rt-14-dev llvm)
 endif
 
 SRCS = $(wildcard src/*.c)
@@ -58,7 +64,7 @@ TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc
 
 UNITS = systemd/echod.service systemd/echod.socket
 
-.PHONY: all run test clean deps test-deps units install uninstall FORCE
+.PHONY: all run test valgrind clean deps test-deps units install uninstall FORCE
 
 all: deps
 	@$(MAKE) --no-print-directory echod units
@@ -80,7 +86,14 @@ build/unit-paths: FORCE
 	@echo '$(SBINDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
 	    echo '$(SBINDIR) $(SYSCONFDIR)' > $@
 
-$(OBJS) $(UNIT_OBJS): build/config-path
+# The compiler and SANITIZE, likewise: switching either rebuilds every
+# object, so that no build mixes instrumented and plain objects.
+build/sanitize: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(SANITIZE_FLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(SANITIZE_FLAGS)' > $@
+
+$(OBJS) $(UNIT_OBJS): build/config-path build/sanitize
 
 systemd/echod.service: systemd/echod.service.in build/unit-paths
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -103,8 +116,14 @@ run: all
 	./echod -c etc/echod.conf -l 127.0.0.1:7007
 
 test: deps test-deps
-	@$(MAKE) --no-print-directory echod test/unit_tests
-	@bash test/run
+	@$(MAKE) --no-print-directory echod test/unit_tests fuzz-build
+	@ECHOD_SANITIZE='$(SANITIZE)' bash test/run
+
+# valgrind cannot run a sanitized binary: build without SANITIZE.
+valgrind: deps
+	$(call need_packages,valgrind)
+	@$(MAKE) --no-print-directory echod
+	@bash test/valgrind.sh
 
 # Installs missing Debian packages as root, or says how to and stops.
 define need_packages
@@ -126,7 +145,7 @@ fi
 endef
 
 deps:
-	$(call need_packages,$(BUILD_DEPS) $(if $(filter clang%,$(CC)),clang,gcc))
+	$(call need_packages,$(BUILD_DEPS) $(if $(filter clang%,$(CC)),clang,gcc) $(SANITIZE_DEPS))
 
 test-deps:
 	$(call need_packages,$(TEST_DEPS))

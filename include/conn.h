@@ -24,7 +24,7 @@ struct conn_set {
 	pthread_mutex_t lock;
 	struct conn *head;
 	struct srctab sources;	/* open connections per source */
-	int wake_fd;		/* eventfd: a worker has finished */
+	int wake_fd;		/* eventfd: counts the workers that finished */
 };
 
 struct conn {

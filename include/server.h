@@ -37,7 +37,8 @@ struct server {
 /*
  * Blocks the handled signals (before any thread exists, so every worker
  * inherits the mask), ignores SIGPIPE, and takes ownership of cfg.
- * Returns 0, or -1 with the reason logged.
+ * Returns 0, or -1 with the reason logged; then cfg is still the
+ * caller's and nothing else needs freeing.
  */
 int server_init(struct server *s, const char *config_path,
     const struct config_overrides *ov, struct config *cfg);

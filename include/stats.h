@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 
 struct stats {
-	atomic_ulong active;		/* connections with a live worker */
+	atomic_ulong active;		/* workers not yet counted as done */
 	atomic_ulong accepted;		/* connections accepted since start */
 	atomic_ullong bytes_echoed;	/* bytes sent back to clients */
 	atomic_ulong waited;		/* accepted after waiting at the limit */

@@ -195,15 +195,21 @@ static void
 conn_end(struct conn *c)
 {
 	static const uint64_t one = 1;
+	int wake_fd = c->set->wake_fd;
 
 	set_remove(c->set, c);
 	close(c->fd);
 	config_unref(c->cfg);
-	atomic_fetch_sub(&stats.active, 1);
-	/* The counter is 64 bits wide: this cannot fail short of EBADF. */
-	if (write(c->set->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("wake-up eventfd: %s", strerror(errno));
 	free(c);
+	/*
+	 * The last thing a worker does: the main thread counts these
+	 * wake-ups to know how many workers are done, and frees the set
+	 * only when all are, so nothing here may touch it afterwards.  The
+	 * eventfd counter is 64 bits wide: the write cannot fail short of
+	 * EBADF.
+	 */
+	if (write(wake_fd, &one, sizeof(one)) < 0)
+		log_error("wake-up eventfd: %s", strerror(errno));
 }
 
 static void *

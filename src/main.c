@@ -169,13 +169,20 @@ main(int argc, char **argv)
 		return EX_OK;
 	}
 	log_set_level((enum log_level)cfg->log.level);
-	if (priv_check(cfg) != 0)
+	if (priv_check(cfg) != 0) {
+		config_unref(cfg);
 		return EX_CONFIG;
+	}
 	limits_raise();
 
-	if (server_init(&s, o.config_path, &o.ov, cfg) != 0 ||
-	    server_listen(&s) != 0 || priv_drop(cfg) != 0)
+	if (server_init(&s, o.config_path, &o.ov, cfg) != 0) {
+		config_unref(cfg);
 		return EX_OSERR;
+	}
+	if (server_listen(&s) != 0 || priv_drop(cfg) != 0) {
+		server_free(&s);
+		return EX_OSERR;
+	}
 	limits_check(cfg);
 	server_ready(&s);
 	log_info("echod %s serving %s, up to %u connections", ECHOD_VERSION,

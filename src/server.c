@@ -45,8 +45,6 @@ server_init(struct server *s, const char *config_path,
 	memset(s, 0, sizeof(*s));
 	s->config_path = config_path;
 	s->ov = ov;
-	s->cfg = cfg;
-	s->sig_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]);
@@ -64,13 +62,23 @@ server_init(struct server *s, const char *config_path,
 	if ((err = conn_set_init(&s->conns)) != 0) {
 		log_error("cannot set up the connection set: %s",
 		    strerror(err));
-		return -1;
+		goto fail_sig;
 	}
 	if (admit_init(&s->admit) != 0) {
 		log_error("out of memory for the connection_rate table");
-		return -1;
+		goto fail_conns;
 	}
-	return notify_init(&s->notify);
+	if (notify_init(&s->notify) != 0)
+		goto fail_admit;
+	s->cfg = cfg;
+	return 0;
+fail_admit:
+	admit_free(&s->admit);
+fail_conns:
+	conn_set_destroy(&s->conns);
+fail_sig:
+	close(s->sig_fd);
+	return -1;
 }
 
 int
@@ -93,8 +101,7 @@ server_free(struct server *s)
 {
 	listeners_close(&s->ls);
 	notify_close(&s->notify);
-	if (s->sig_fd >= 0)
-		close(s->sig_fd);
+	close(s->sig_fd);
 	conn_set_destroy(&s->conns);
 	admit_free(&s->admit);
 	config_unref(s->cfg);
@@ -274,9 +281,13 @@ clear_wakeups(struct server *s)
 {
 	uint64_t count;
 
-	if (read(s->conns.wake_fd, &count, sizeof(count)) < 0 &&
-	    errno != EAGAIN)
-		log_error("wake-up eventfd: %s", strerror(errno));
+	if (read(s->conns.wake_fd, &count, sizeof(count)) < 0) {
+		if (errno != EAGAIN)
+			log_error("wake-up eventfd: %s", strerror(errno));
+		return;
+	}
+	/* Only here does the active count drop: see conn_end(). */
+	atomic_fetch_sub(&stats.active, (unsigned long)count);
 }
 
 static bool

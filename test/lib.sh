@@ -10,6 +10,14 @@
 # Rules for writing cases: never call fail from a subshell (a pipeline
 # part or a background job) -- it would only leave that subshell; never
 # sleep to synchronise: wait for a condition with wait_for/assert_log.
+#
+# Sanitizers: ECHOD_SANITIZE (set by test/run) names the -fsanitize= list
+# echod was built with.  Then a case whose echod is still running at its
+# end stops it cleanly (clients gone, SIGTERM) so that LeakSanitizer and
+# TSan check its exit, and a sanitizer report in echod's log or a
+# $T/*.err file fails the case (test/run also fails it for the reports
+# it collects through log_path).  Cases that cannot run under a
+# sanitizer call skip_sanitized.
 
 export LC_ALL=C
 ECHOD=${ECHOD:-./echod}
@@ -20,6 +28,7 @@ PID=		# echod's process id
 PORT=		# the first port echod logged "listening on" for
 PORTS=()	# every port from a "listening on" line, in log order
 ECHOD_STATUS=	# echod's exit status, set by wait_exit / stop_echod
+BASE_TASKS=1	# echod's threads just after start_echod (see tasks)
 
 # --- case life cycle --------------------------------------------------------
 
@@ -68,10 +77,16 @@ _cleanup() {
 	trap - EXIT
 	trap '' TERM INT HUP
 	exec 2>/dev/null	# no "Killed" job notices
+	_shown_log=$LOG
+	# Not after a timeout or an interrupt: there is no time for it.
+	(( rc < 128 )) && _sanitizer_stop
 	_kill_descendants
-	if (( rc != 0 )) && [[ -n $LOG && -s $LOG ]]; then
+	if ! _sanitizer_scan && (( rc == 0 )); then
+		rc=1
+	fi
+	if (( rc != 0 )) && [[ -n $_shown_log && -s $_shown_log ]]; then
 		echo "--- last 30 lines of echod's log ($LOG) ---"
-		tail -n 30 "$LOG" | cat -v
+		tail -n 30 "$_shown_log" | cat -v
 	fi
 	if [[ -n $T && -d $T ]]; then
 		if [[ -n ${KEEP_TMP-} ]]; then
@@ -106,19 +121,123 @@ _descendants() {
 	_desc=("${out[@]}")
 }
 
-# Stops, then kills, everything this case started (echod, clients, ...).
+# Stops, then kills, everything this case started (echod, clients, ...);
+# _kill_descendants PID spares process PID.
 _kill_descendants() {
-	local round all=()
+	local round all=() p mine
 	for round in 1 2; do
 		_descendants "$$"
-		(( ${#_desc[@]} )) || break
-		all+=("${_desc[@]}")
-		kill -STOP "${_desc[@]}" 2>/dev/null
+		mine=()
+		for p in "${_desc[@]}"; do
+			[[ $p == "${1-}" ]] || mine+=("$p")
+		done
+		(( ${#mine[@]} )) || break
+		all+=("${mine[@]}")
+		kill -STOP "${mine[@]}" 2>/dev/null
 	done
 	if (( ${#all[@]} )); then
 		kill -KILL "${all[@]}" 2>/dev/null
-		wait 2>/dev/null
+		if [[ -n ${1-} ]]; then
+			for p in "${all[@]}"; do
+				wait "$p" 2>/dev/null
+			done
+		else
+			wait 2>/dev/null
+		fi
 	fi
+}
+
+# --- sanitizers ------------------------------------------------------------------
+
+# sanitized [NAME]: true when echod is built with sanitizer NAME (address,
+# undefined, thread, leak), or with any sanitizer when NAME is omitted.
+sanitized() {
+	[[ -n ${ECHOD_SANITIZE-} ]] || return 1
+	(( $# )) || return 0
+	[[ ,$ECHOD_SANITIZE, == *,"$1",* ]]
+}
+
+# skip_sanitized REASON [NAME...]: skips the case, saying why, when echod
+# is built with any sanitizer, or with one of NAMEs if given.
+skip_sanitized() {
+	local why=$1 n
+	shift
+	sanitized || return 0
+	(( $# )) || skip "under SANITIZE=$ECHOD_SANITIZE: $why"
+	for n; do
+		sanitized "$n" && skip "under SANITIZE=$n: $why"
+	done
+	return 0
+}
+
+# no_leak_check: echod processes started after this are not checked for
+# leaks at exit -- for a case that makes echod exit on purpose while
+# connections are open, whose memory it then leaves to the system.
+no_leak_check() {
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}detect_leaks=0"
+}
+
+# _sanitizer_stop: under a sanitizer, ends a still running echod the way
+# an administrator would, so that the sanitizers check its exit: kills
+# every other process of the case, closes the connections this shell
+# holds, waits (10 s) for the workers to end and then for echod to exit
+# after SIGTERM (15 s).  A sanitizer report is the only possible failure;
+# when the workers do not end, echod is simply killed.
+_sanitizer_stop() {
+	local l fd
+	sanitized && [[ -n $PID ]] && alive "$PID" || return 0
+	[[ -n $LOG && -f $LOG ]] && cp -- "$LOG" "$T/.log-at-end" &&
+	    _shown_log=$T/.log-at-end
+	_kill_descendants "$PID"
+	for l in /proc/$$/fd/*; do
+		fd=${l##*/}
+		[[ $fd =~ ^[0-9]+$ ]] && (( fd > 2 )) || continue
+		[[ $(readlink "$l" 2>/dev/null) == socket:* ]] || continue
+		eval "exec $fd>&-"
+	done
+	if ! wait_for 10 'tasks; (( _tasks <= 1 ))'; then
+		echo "cleanup: echod still has $_tasks threads 10 s after its clients left; no exit check"
+		return 0
+	fi
+	kill -TERM "$PID" 2>/dev/null
+	if wait_for 15 '! alive "$PID"'; then
+		wait "$PID" 2>/dev/null
+	else
+		echo "cleanup: echod still running 15 s after SIGTERM; no exit check"
+	fi
+	return 0
+}
+
+# _sanitizer_scan: false (printing the start of each) when echod's log or
+# a $T/*.err file has a sanitizer report.  test/run sends reports to
+# files of their own (log_path), so this finds those that went to stderr
+# when lib.sh is used without it.
+_sanitizer_scan() {
+	local f files=() bad=() re
+	re='^==[0-9]+==(ERROR|WARNING): [A-Za-z]+Sanitizer|^WARNING: ThreadSanitizer|^SUMMARY: [A-Za-z]+Sanitizer|^[^<[:space:]][^[:space:]]*:[0-9]+(:[0-9]+)?: runtime error: |^==[0-9]+==[A-Za-z]+Sanitizer has encountered a fatal error'
+	[[ -n $T && -d $T ]] || return 0
+	[[ -n $LOG && -f $LOG ]] && files+=("$LOG")
+	for f in "$T"/*.err; do
+		[[ -f $f ]] && files+=("$f")
+	done
+	for f in "${files[@]}"; do
+		grep -qE -- "$re" "$f" && bad+=("$f")
+	done
+	(( ${#bad[@]} )) || return 0
+	if [[ -n ${CASE_REASON-} && ! -s $CASE_REASON ]]; then
+		printf 'sanitizer report in %s: %s\n' "${bad[0]##*/}" \
+		    "$(grep -m1 -E -- "$re" "${bad[0]}" | sed 's/^==[0-9]*==//')" \
+		    > "$CASE_REASON"
+	fi
+	for f in "${bad[@]}"; do
+		echo "--- sanitizer report in $f ---"
+		grep -m1 -n -E -- "$re" "$f" | cut -d: -f1 | {
+			read -r l
+			tail -n "+$l" "$f" | head -n 40 | cat -v
+		}
+	done
+	return 1
 }
 
 # --- time and waiting --------------------------------------------------------
@@ -250,6 +369,11 @@ start_echod() {
 	(( ${#PORTS[@]} )) ||
 	    fail "no port in the 'listening on' line: $(grep -m1 'listening on ' "$LOG" | cat -v)"
 	PORT=${PORTS[0]}
+	BASE_TASKS=1
+	if sanitized; then
+		local a=(/proc/"$PID"/task/*)
+		[[ -e ${a[0]} ]] && BASE_TASKS=${#a[@]}
+	fi
 }
 
 # parse_ports: sets PORTS from every "listening on" line in the log.
@@ -289,10 +413,36 @@ run_echod() {
 	_rc=$?
 }
 
-# tasks: sets _tasks to the number of threads of echod.
+# sanitizer_threads: sets _san_threads to the number of threads a
+# sanitizer's runtime has in echod once echod has started one of its own:
+# those echod had when start_echod measured BASE_TASKS (normally none), or
+# TSan's background thread, which TSan starts with the first thread echod
+# creates (and before it).  0 without a sanitizer.  A test that limits
+# echod's tasks must leave room for them.
+sanitizer_threads() {
+	_san_threads=0
+	sanitized || return 0
+	_san_threads=$(( BASE_TASKS - 1 ))
+	if sanitized thread && (( BASE_TASKS == 1 )); then
+		_san_threads=1
+	fi
+}
+
+# tasks: sets _tasks to the number of threads of echod: its main thread
+# and one for each connection, not counting a sanitizer's threads (see
+# sanitizer_threads; TSan's appears only with echod's first worker, so it
+# is subtracted only while echod has more threads than at its start).
+# _tasks_all counts every thread.
 tasks() {
 	local a=(/proc/"$PID"/task/*)
 	if [[ -e ${a[0]} ]]; then _tasks=${#a[@]}; else _tasks=0; fi
+	_tasks_all=$_tasks
+	if sanitized && (( _tasks > BASE_TASKS )); then
+		sanitizer_threads
+		_tasks=$(( _tasks - _san_threads ))
+	elif sanitized && (( _tasks > 0 )); then
+		_tasks=$(( _tasks - (BASE_TASKS - 1) ))
+	fi
 }
 
 # stats_until SECONDS ERE: sends SIGUSR1 until the newest "stats:" line
