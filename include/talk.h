@@ -9,8 +9,9 @@ struct conn;
 /*
  * Splits a byte stream into lines.  A line ends at LF; NUL bytes at the
  * start of a line are skipped (the classic simplex-talk client sends
- * "line\n\0"), and trailing NUL bytes and one trailing CR are dropped.
- * A line whose content is longer than max_line bytes is an error.
+ * "line\n\0"), and its end loses trailing NULs, then one CR, then NULs
+ * again ("line\0\r\0\n" is "line").  A line whose content, without
+ * what is dropped, is longer than max_line bytes is an error.
  */
 struct talk_framer {
 	char *buf;		/* max_line + 2 bytes */

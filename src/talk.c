@@ -83,14 +83,20 @@ take(struct talk_framer *f, char c)
 		f->cr = 1;
 		return true;
 	}
-	/* Anything else, or a second CR, keeps what was held back. */
-	if (!commit_tail(f))
-		return false;
 	if (c == '\r') {
-		f->cr = 1;
+		/*
+		 * A second CR: only the NULs after the first one can still
+		 * end up in the dropped "NULs, CR, NULs" tail.
+		 */
+		if (!append(f, '\0', f->nuls_before_cr) ||
+		    !append(f, '\r', 1))
+			return false;
+		f->nuls_before_cr = f->nuls_after_cr;
+		f->nuls_after_cr = 0;
 		return true;
 	}
-	return append(f, c, 1);
+	/* Anything else keeps all that was held back. */
+	return commit_tail(f) && append(f, c, 1);
 }
 
 /* Hands out the content; the held-back tail is dropped. */

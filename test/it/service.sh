@@ -121,7 +121,7 @@ t_units_security() {
 	[[ $line =~ :\ ([0-9]+\.[0-9])\  ]] ||
 	    fail "no overall exposure level in the output: $(tail -n 2 "$T/sec.out")"
 	score=${BASH_REMATCH[1]}
-	echo "security score: $score (at most $MAX_EXPOSURE)"
+	echo "note: systemd-analyze security: $score (at most $MAX_EXPOSURE)"
 	over=$(awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { print (s > m) }')
 	if (( over )); then
 		grep -F '✗' "$T/sec.out" | sort -k1,1 | head -n 20

@@ -499,6 +499,8 @@ trailing_nuls_and_cr_do_not_count(void **state)
 	    "\0\0\n";
 	static const char full[] = "0123456789abcdef\r\0\n";
 	static const char inner[] = "0123456\r\0\0\r89abc\n";
+	/* Of two CRs, only the last (and the NULs around it) is dropped. */
+	static const char two_crs[] = "a\0\r\0\r\0\n";
 	struct talk_framer f;
 	struct result r;
 
@@ -517,6 +519,10 @@ trailing_nuls_and_cr_do_not_count(void **state)
 	assert_memory_equal(r.line[1], "0123456789abcdef", 16);
 	assert_int_equal(r.len[2], 16);
 	assert_memory_equal(r.line[2], "0123456\r\0\0\r89abc", 16);
+	feed(&f, two_crs, sizeof(two_crs) - 1, &r);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.len[3], 3);
+	assert_memory_equal(r.line[3], "a\0\r", 3);
 	talk_framer_free(&f);
 }
 
