@@ -27,6 +27,9 @@ int cidr_parse(const char *s, struct cidr *out, char *why, size_t whylen);
 /* An IPv6 block wider than /96 (such as ::/0) never matches IPv4 peers. */
 bool cidr_key(const struct sockaddr *sa, unsigned char key[16]);
 
+/* True for an IPv4 address in its mapped form. */
+bool cidr_key_is_v4(const unsigned char key[16]);
+
 bool cidr_match(const struct cidr *c, const unsigned char key[16]);
 
 /* Writes "10.0.0.0/8" or "2001:db8::/32" into buf[len]. */

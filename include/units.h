@@ -11,6 +11,13 @@
  * into why[whylen].  The value text is escaped in the reason.
  */
 
+/*
+ * Writes "'VALUE' WHAT" into why[whylen], with the value escaped (it
+ * comes from a file or the command line) and cut if long; returns -1.
+ */
+int value_error(char *why, size_t whylen, const char *value,
+    const char *what);
+
 /* A plain decimal integer in [min, max]. */
 int parse_uint(const char *s, unsigned long long min, unsigned long long max,
     unsigned long long *out, char *why, size_t whylen);

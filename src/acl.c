@@ -14,16 +14,6 @@ static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
 };
 
-static int
-fail(char *why, size_t whylen, const char *s, const char *what)
-{
-	char esc[128];
-
-	log_escape(esc, sizeof(esc), s, strlen(s));
-	snprintf(why, whylen, "'%s' %s", esc, what);
-	return -1;
-}
-
 /* True when no bit past prefix is set. */
 static bool
 host_bits_clear(const unsigned char a[16], unsigned prefix)
@@ -48,23 +38,23 @@ cidr_parse(const char *s, struct cidr *out, char *why, size_t whylen)
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0 || len >= sizeof(host))
-		return fail(why, whylen, s, "is not an address or CIDR block");
+		return value_error(why, whylen, s, "is not an address or CIDR block");
 	memcpy(host, s, len);
 	host[len] = '\0';
 	if ((v4 = inet_pton(AF_INET, host, &a4) == 1)) {
 		memcpy(out->addr, v4mapped, 12);
 		memcpy(out->addr + 12, &a4, 4);
 	} else if (inet_pton(AF_INET6, host, out->addr) != 1)
-		return fail(why, whylen, s, "is not an IPv4 or IPv6 address");
+		return value_error(why, whylen, s, "is not an IPv4 or IPv6 address");
 	prefix = v4 ? 32 : 128;
 	if (slash != NULL && parse_uint(slash + 1, 0, v4 ? 32 : 128, &prefix,
 	    reason, sizeof(reason)) != 0)
-		return fail(why, whylen, s, v4 ?
+		return value_error(why, whylen, s, v4 ?
 		    "has a bad prefix length (0 to 32)" :
 		    "has a bad prefix length (0 to 128)");
 	out->prefix = (unsigned)prefix + (v4 ? 96 : 0);
 	if (!host_bits_clear(out->addr, out->prefix))
-		return fail(why, whylen, s,
+		return value_error(why, whylen, s,
 		    "has bits set past its prefix length");
 	return 0;
 }
@@ -87,13 +77,19 @@ cidr_key(const struct sockaddr *sa, unsigned char key[16])
 }
 
 bool
+cidr_key_is_v4(const unsigned char key[16])
+{
+	return memcmp(key, v4mapped, sizeof(v4mapped)) == 0;
+}
+
+bool
 cidr_match(const struct cidr *c, const unsigned char key[16])
 {
 	unsigned full = c->prefix / 8, rest = c->prefix % 8;
 	unsigned char mask;
 
 	/* An IPv6 block as wide as ::/0 is about IPv6 peers, not IPv4 ones. */
-	if (c->prefix < 96 && memcmp(key, v4mapped, 12) == 0)
+	if (c->prefix < 96 && cidr_key_is_v4(key))
 		return false;
 	if (memcmp(c->addr, key, full) != 0)
 		return false;
@@ -108,7 +104,7 @@ cidr_format(const struct cidr *c, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 
-	if (c->prefix >= 96 && memcmp(c->addr, v4mapped, 12) == 0) {
+	if (c->prefix >= 96 && cidr_key_is_v4(c->addr)) {
 		inet_ntop(AF_INET, c->addr + 12, host, sizeof(host));
 		snprintf(buf, len, "%s/%u", host, c->prefix - 96);
 	} else {

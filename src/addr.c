@@ -12,16 +12,6 @@
 #include "units.h"
 
 static int
-fail(char *why, size_t whylen, const char *spec, const char *what)
-{
-	char esc[128];
-
-	log_escape(esc, sizeof(esc), spec, strlen(spec));
-	snprintf(why, whylen, "'%s' %s", esc, what);
-	return -1;
-}
-
-static int
 parse_port(const char *spec, const char *s, unsigned short *port,
     char *why, size_t whylen)
 {
@@ -29,9 +19,9 @@ parse_port(const char *spec, const char *s, unsigned short *port,
 	char reason[128];
 
 	if (*s == '\0')
-		return fail(why, whylen, spec, "has no port (HOST:PORT)");
+		return value_error(why, whylen, spec, "has no port (HOST:PORT)");
 	if (parse_uint(s, 0, 65535, &v, reason, sizeof(reason)) != 0)
-		return fail(why, whylen, spec,
+		return value_error(why, whylen, spec,
 		    "has a bad port (a number from 0 to 65535)");
 	*port = (unsigned short)v;
 	return 0;
@@ -59,22 +49,22 @@ addr_parse(const char *spec, struct listen_spec *out, char *why,
 
 	memset(out, 0, sizeof(*out));
 	if (*spec == '\0')
-		return fail(why, whylen, spec, "is empty (HOST:PORT)");
+		return value_error(why, whylen, spec, "is empty (HOST:PORT)");
 	if (spec[0] == '[') {
 		close = strchr(spec, ']');
 		if (close == NULL)
-			return fail(why, whylen, spec, "lacks a closing ']'");
+			return value_error(why, whylen, spec, "lacks a closing ']'");
 		if (close[1] != ':')
-			return fail(why, whylen, spec,
+			return value_error(why, whylen, spec,
 			    "needs ':PORT' after ']'");
 		hostlen = (size_t)(close - spec - 1);
 		if (hostlen == 0 || hostlen >= sizeof(out->host))
-			return fail(why, whylen, spec,
+			return value_error(why, whylen, spec,
 			    "has a bad IPv6 address");
 		memcpy(out->host, spec + 1, hostlen);
 		if (strchr(out->host, ':') == NULL ||
 		    !host_chars_ok(out->host, true))
-			return fail(why, whylen, spec,
+			return value_error(why, whylen, spec,
 			    "has brackets around something not IPv6");
 		out->bracketed = 1;
 		return parse_port(spec, close + 2, &out->port, why, whylen);
@@ -83,19 +73,19 @@ addr_parse(const char *spec, struct listen_spec *out, char *why,
 	if (colon == NULL)	/* a bare port means every address */
 		return parse_port(spec, spec, &out->port, why, whylen);
 	if (strchr(spec, ':') != colon)
-		return fail(why, whylen, spec,
+		return value_error(why, whylen, spec,
 		    "is ambiguous: write IPv6 addresses in brackets, "
 		    "as [::1]:7");
 	hostlen = (size_t)(colon - spec);
 	if (hostlen == 0)
-		return fail(why, whylen, spec,
+		return value_error(why, whylen, spec,
 		    "has no host (use *:PORT for every address)");
 	if (hostlen >= sizeof(out->host))
-		return fail(why, whylen, spec, "has a host name too long");
+		return value_error(why, whylen, spec, "has a host name too long");
 	if (!(hostlen == 1 && spec[0] == '*'))
 		memcpy(out->host, spec, hostlen);
 	if (!host_chars_ok(out->host, false))
-		return fail(why, whylen, spec, "has a bad host name");
+		return value_error(why, whylen, spec, "has a bad host name");
 	return parse_port(spec, colon + 1, &out->port, why, whylen);
 }
 

@@ -1,8 +1,8 @@
 /*
  * Thread-per-connection.  Every accepted socket gets its own detached
  * thread with a small, explicit stack; the thread speaks the protocol and
- * cleans up after itself.  Nothing joins it: the main thread learns that a
- * worker is gone from the active counter and a wake-up on an eventfd.
+ * cleans up after itself.  Nothing joins it: the main thread counts the
+ * workers that are done from their wake-ups on an eventfd.
  */
 #include "conn.h"
 

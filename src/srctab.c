@@ -5,11 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INITIAL_SLOTS 64
+#include "acl.h"
 
-static const unsigned char v4mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-};
+#define INITIAL_SLOTS 64
 
 void
 src_key(const unsigned char addr[16], unsigned ipv6_prefix,
@@ -18,7 +16,7 @@ src_key(const unsigned char addr[16], unsigned ipv6_prefix,
 	unsigned i;
 
 	memcpy(key, addr, 16);
-	if (memcmp(addr, v4mapped, 12) == 0)
+	if (cidr_key_is_v4(addr))
 		return;		/* IPv4: every address is its own source */
 	for (i = ipv6_prefix; i < 128; i++)
 		key[i / 8] &= (unsigned char)~(0x80 >> (i % 8));

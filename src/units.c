@@ -10,13 +10,14 @@
 
 #include "log.h"
 
-static void
-say(char *why, size_t whylen, const char *s, const char *what)
+int
+value_error(char *why, size_t whylen, const char *value, const char *what)
 {
-	char esc[64];
+	char esc[128];
 
-	log_escape(esc, sizeof(esc), s, strlen(s));
+	log_escape(esc, sizeof(esc), value, strlen(value));
 	snprintf(why, whylen, "'%s' %s", esc, what);
+	return -1;
 }
 
 /* Reads the leading digits of s; *end points past them. */
@@ -46,7 +47,7 @@ check_range(const char *s, unsigned long long v, unsigned long long min,
 	snprintf(lo, sizeof(lo), "%llu", min);
 	snprintf(hi, sizeof(hi), "%llu", max);
 	snprintf(what, sizeof(what), "is out of range (%s to %s)", lo, hi);
-	say(why, whylen, s, what);
+	value_error(why, whylen, s, what);
 	return -1;
 }
 
@@ -66,24 +67,24 @@ parse_scaled(const char *s, const struct unit *units, const char *kind,
 
 	r = read_digits(s, &v, &end);
 	if (r == -1) {
-		say(why, whylen, s, kind);
+		value_error(why, whylen, s, kind);
 		return -1;
 	}
 	if (r == -2) {
-		say(why, whylen, s, "is too large");
+		value_error(why, whylen, s, "is too large");
 		return -1;
 	}
 	for (; units->suffix != NULL; units++) {
 		if (strcasecmp(end, units->suffix) != 0)
 			continue;
 		if (units->scale != 0 && v > ~0ULL / units->scale) {
-			say(why, whylen, s, "is too large");
+			value_error(why, whylen, s, "is too large");
 			return -1;
 		}
 		*out = v * units->scale;
 		return 0;
 	}
-	say(why, whylen, s, kind);
+	value_error(why, whylen, s, kind);
 	return -1;
 }
 
@@ -140,7 +141,7 @@ parse_duration(const char *s, unsigned long long min_ms,
 		format_duration(max_ms, hi, sizeof(hi));
 		snprintf(what, sizeof(what), "is out of range (%s to %s)",
 		    lo, hi);
-		say(why, whylen, s, what);
+		value_error(why, whylen, s, what);
 		return -1;
 	}
 	*out_ms = v;
@@ -164,7 +165,7 @@ parse_bool(const char *s, bool *out, char *why, size_t whylen)
 			return 0;
 		}
 	}
-	say(why, whylen, s, "is not a boolean (yes/no, true/false, on/off, "
+	value_error(why, whylen, s, "is not a boolean (yes/no, true/false, on/off, "
 	    "1/0)");
 	return -1;
 }
