@@ -346,6 +346,15 @@ echo_conf() {
 	_root_user "$f"
 }
 
+# talk_conf [TALK-SECTION-LINES...]: writes $T/echod.conf for talk mode.
+talk_conf() {
+	{
+		printf '[server]\nlisten = 127.0.0.1:0\nmode = talk\n\n[talk]\n'
+		(( $# )) && printf '%s\n' "$@"
+	} > "$T/echod.conf"
+	_root_user "$T/echod.conf"
+}
+
 # start_echod CONF [ARGS...]: starts echod in the background with stderr in
 # $LOG, waits (5 s) for its "listening on" line, sets PID, PORT and PORTS.
 start_echod() {

@@ -52,14 +52,6 @@ start_limited_nofile() {
 	start_echod "$2"
 }
 
-_talk_conf() {
-	{
-		printf '[server]\nlisten = 127.0.0.1:0\nmode = talk\n\n[talk]\n'
-		(( $# )) && printf '%s\n' "$@"
-	} > "$T/echod.conf"
-	_root_user "$T/echod.conf"
-}
-
 # --- send_timeout -------------------------------------------------------------
 
 CLOSE_RE='^<6>127\.0\.0\.1:[0-9]+: closed after ([0-9]+\.[0-9]+) s, ([0-9]+) bytes in, ([0-9]+) bytes out'
@@ -434,7 +426,7 @@ t_slowloris() {
 
 t_talk_random_bytes() {
 	local lfs
-	_talk_conf
+	talk_conf
 	start_echod "$T/echod.conf"
 	# 100000 random bytes in lines of at most 1000 (max_line is 4k),
 	# ending with a LF: one talk line per LF.
@@ -461,7 +453,7 @@ t_talk_random_bytes() {
 
 t_talk_huge_line() {
 	local c w
-	_talk_conf
+	talk_conf
 	start_echod "$T/echod.conf"
 	conn_open c
 	# 1 MiB without a LF; the writer may hit the reset, hence no SIGPIPE.
@@ -478,7 +470,7 @@ t_talk_huge_line() {
 }
 
 t_talk_nul_only() {
-	_talk_conf
+	talk_conf
 	start_echod "$T/echod.conf"
 	head -c 10000 /dev/zero > "$T/in"
 	nc_send "$T/in" "$T/out"
@@ -492,7 +484,7 @@ t_talk_nul_only() {
 
 t_talk_one_byte_per_write() {
 	local c i msg='one byte per write, 30 of them'
-	_talk_conf
+	talk_conf
 	start_echod "$T/echod.conf"
 	conn_open c
 	for ((i = 0; i < ${#msg}; i++)); do

@@ -1,14 +1,5 @@
 # Talk mode: lines, replies, stop word, greeting, line limit, escaping.
 
-# talk_conf [TALK-SECTION-LINES...]: writes $T/echod.conf for talk mode.
-talk_conf() {
-	{
-		printf '[server]\nlisten = 127.0.0.1:0\nmode = talk\n\n[talk]\n'
-		(( $# )) && printf '%s\n' "$@"
-	} > "$T/echod.conf"
-	_root_user "$T/echod.conf"
-}
-
 TALK_RE='^<6>talk 127\.0\.0\.1:[0-9]+: '
 
 t_reply() {
