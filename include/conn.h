@@ -27,6 +27,12 @@ struct conn_set {
 	int wake_fd;		/* eventfd: counts the workers that finished */
 };
 
+/*
+ * Bytes of buffer inside struct conn: a protocol's first reads go here,
+ * so that an idle connection costs no heap of its own (see echo.c).
+ */
+#define CONN_SMALL_BUF 512
+
 struct conn {
 	int fd;
 	struct config *cfg;	/* the configuration it started with */
@@ -38,6 +44,7 @@ struct conn {
 	/* Why it ended, when not the client's doing; main sets it too. */
 	_Atomic(const char *) end_reason;
 	struct conn *prev, *next;
+	char small[CONN_SMALL_BUF];
 };
 
 int conn_set_init(struct conn_set *set);
@@ -54,13 +61,23 @@ bool conn_set_reserve(struct conn_set *set, const unsigned char src[16],
     unsigned max);
 
 /*
- * Serves fd on a new detached thread with cfg's stack size; takes
- * ownership of fd (closed on failure too), of the reservation for src,
- * and a reference to cfg.  Returns 0, or an errno value when the thread
- * could not be created.
+ * A connection for fd, counted in the set and logged as connected; it
+ * takes ownership of fd, of the reservation for src, and a reference to
+ * cfg.  NULL when out of memory (fd is closed then).
  */
-int conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, const unsigned char src[16], struct config *cfg);
+struct conn *conn_new(struct conn_set *set, int fd,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const unsigned char src[16], struct config *cfg);
+
+/*
+ * Serves c on a new detached thread with its config's stack size.
+ * Returns 0, or an errno value when no thread could be created: c is
+ * then still the caller's, to start again later or to drop.
+ */
+int conn_start(struct conn *c);
+
+/* Closes and frees a connection that no thread serves. */
+void conn_drop(struct conn *c);
 
 /* recv() for protocol code: >0 bytes, 0 at end of input, -1 on error. */
 ssize_t conn_recv(struct conn *c, void *buf, size_t len);

@@ -22,6 +22,7 @@ struct server {
 	bool at_limit;			/* max_connections reached */
 	unsigned long waited;		/* clients accepted in this episode */
 	struct timespec paused_until;	/* accept() back-off after EMFILE */
+	struct conn *pending;		/* accepted, waiting for a thread */
 	bool inherited;			/* sockets from the service manager */
 	struct notify notify;		/* sd_notify, when under systemd */
 	char status[64];		/* the STATUS= last sent */

@@ -219,11 +219,6 @@ conn_main(void *arg)
 	const struct config *cfg = c->cfg;
 	const char *why;
 
-	/* Said here, so that a client left without a thread is never
-	 * logged as connected. */
-	if (cfg->log.connections)
-		log_info("%s: connected (%lu active)", c->peer,
-		    atomic_load(&stats.active));
 	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
 	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
 	if (cfg->mode == MODE_TALK)
@@ -240,21 +235,18 @@ conn_main(void *arg)
 	return NULL;
 }
 
-int
-conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
+struct conn *
+conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
     socklen_t peerlen, const unsigned char src[16], struct config *cfg)
 {
-	pthread_attr_t attr;
-	pthread_t tid;
 	struct conn *c;
-	int err;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		pthread_mutex_lock(&set->lock);
 		release(set, src);
 		pthread_mutex_unlock(&set->lock);
 		close(fd);
-		return ENOMEM;
+		return NULL;
 	}
 	c->fd = fd;
 	memcpy(c->src, src, sizeof(c->src));
@@ -264,21 +256,45 @@ conn_spawn(struct conn_set *set, int fd, const struct sockaddr *peer,
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	atomic_fetch_add(&stats.active, 1);
 	set_add(set, c);
+	/*
+	 * Said here, before the thread exists, rather than by the worker:
+	 * formatting a line takes more stack than an idle worker otherwise
+	 * ever touches, and each page it touches stays resident while the
+	 * connection lasts.  Logged before pthread_create(), it also always
+	 * comes before the worker's "closed".
+	 */
+	if (cfg->log.connections)
+		log_info("%s: connected (%lu active)", c->peer,
+		    atomic_load(&stats.active));
+	return c;
+}
+
+int
+conn_start(struct conn *c)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	int err;
 
 	if ((err = pthread_attr_init(&attr)) != 0)
-		goto fail;
+		return err;
 	err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (err == 0)
-		err = pthread_attr_setstacksize(&attr, cfg->thread_stack_size);
+		err = pthread_attr_setstacksize(&attr,
+		    c->cfg->thread_stack_size);
 	if (err == 0)
 		err = pthread_create(&tid, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
-	if (err == 0) {
+	if (err == 0)
 		atomic_fetch_add(&stats.accepted, 1);
-		return 0;
-	}
-fail:
-	/* No thread: close the client now rather than leak its socket. */
-	conn_end(c);
 	return err;
+}
+
+void
+conn_drop(struct conn *c)
+{
+	if (c->cfg->log.connections)
+		log_info("%s: closed without being served (%s)", c->peer,
+		    c->end_reason != NULL ? c->end_reason : "no thread");
+	conn_end(c);
 }

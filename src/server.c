@@ -360,26 +360,51 @@ refuse(struct server *s, int fd, const struct sockaddr *peer,
 	    "line)", who, why, held);
 }
 
-/* Admits and serves one accepted client, or refuses it. */
-static void
-serve(struct server *s, const struct listener *l, int fd,
-    const struct sockaddr *peer, socklen_t peerlen)
+/*
+ * Starts the pending connection's thread.  When none can be created (the
+ * task limit), the client keeps its place, accepting pauses as for
+ * EMFILE, and the next worker to finish, or the pause's end, retries it:
+ * clients wait in the backlog instead of being closed unserved.
+ */
+static bool
+start_pending(struct server *s)
+{
+	unsigned long held;
+	int err;
+
+	if (s->pending == NULL)
+		return true;
+	if ((err = conn_start(s->pending)) == 0) {
+		s->pending = NULL;
+		return true;
+	}
+	s->paused_until = ms_from_now(ACCEPT_PAUSE_MS);
+	if (log_limit_ok(&s->thread_errors, 1000, &held))
+		log_warning("cannot start a thread for %s: %s; new clients "
+		    "wait until one can start (%lu more such errors held "
+		    "back)", s->pending->peer, strerror(err), held);
+	return false;
+}
+
+/* Admits and serves one accepted client, or refuses it; false: paused. */
+static bool
+serve(struct server *s, int fd, const struct sockaddr *peer,
+    socklen_t peerlen)
 {
 	unsigned char src[16];
 	enum admit_verdict v;
-	unsigned long held;
-	int err;
 
 	v = admit_check(&s->admit, &s->conns, s->cfg, peer, src);
 	if (v != ADMIT_OK) {
 		refuse(s, fd, peer, peerlen, v);
-		return;
+		return true;
 	}
-	err = conn_spawn(&s->conns, fd, peer, peerlen, src, s->cfg);
-	if (err != 0 && log_limit_ok(&s->thread_errors, 1000, &held))
-		log_warning("cannot start a thread for a client on %s: %s; "
-		    "closed it (%lu more held back)", l->addr, strerror(err),
-		    held);
+	s->pending = conn_new(&s->conns, fd, peer, peerlen, src, s->cfg);
+	if (s->pending == NULL) {
+		log_error("out of memory for a connection; closed it");
+		return true;
+	}
+	return start_pending(s);
 }
 
 static enum accept_result
@@ -409,7 +434,8 @@ accept_some(struct server *s, const struct listener *l)
 			s->waited++;
 			atomic_fetch_add(&stats.waited, 1);
 		}
-		serve(s, l, fd, (struct sockaddr *)&peer, peerlen);
+		if (!serve(s, fd, (struct sockaddr *)&peer, peerlen))
+			return MORE;
 	}
 	return MORE;
 }
@@ -471,7 +497,9 @@ accept_loop(struct server *s)
 
 	for (;;) {
 		timer = run_timers(s);
-		if (s->at_limit && below_limit(s))
+		if (s->pending != NULL && ms_until(&s->paused_until) <= 0)
+			start_pending(s);
+		if (s->pending == NULL && s->at_limit && below_limit(s))
 			serve_waiting(s);
 		if (cap < s->ls.n + 2) {
 			cap = s->ls.n + 2;
@@ -483,7 +511,7 @@ accept_loop(struct server *s)
 			pfd = grown;
 		}
 		wait = ms_until(&s->paused_until);
-		listening = !s->at_limit && wait <= 0;
+		listening = !s->at_limit && wait <= 0 && s->pending == NULL;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };
@@ -558,6 +586,11 @@ drain(struct server *s)
 	char dur[32];
 
 	listeners_close(&s->ls);
+	if (s->pending != NULL) {
+		s->pending->end_reason = "shutdown";
+		conn_drop(s->pending);
+		s->pending = NULL;
+	}
 	left = atomic_load(&stats.active);
 	format_duration(s->cfg->shutdown_timeout_ms, dur, sizeof(dur));
 	if (left > 0)
