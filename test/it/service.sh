@@ -79,11 +79,15 @@ t_units_generated() {
 	if grep -n '@[A-Z_]*@' "$svc" > "$T/left"; then
 		fail "placeholders left in echod.service: $(head -n 2 "$T/left")"
 	fi
+	_unit_value "$svc" Environment
+	assert_eq "GLIBC_TUNABLES=$(sed -n 's/^TUNABLES *= *//p' "$T/src/Makefile")" \
+	    "$_val" "Environment (the Makefile's TUNABLES)"
 	# Only the substituted lines differ from the template.
 	diff "$T/src/systemd/echod.service.in" "$svc" |
-	    grep -E '^[<>]' | grep -vE '^[<>] ExecStart=' > "$T/diff"
+	    grep -E '^[<>]' |
+	    grep -vE '^[<>] (ExecStart|Environment=GLIBC_TUNABLES)=' > "$T/diff"
 	[[ -s $T/diff ]] &&
-	    fail "echod.service differs from echod.service.in beyond ExecStart: $(head -n 2 "$T/diff")"
+	    fail "echod.service differs from echod.service.in beyond ExecStart and Environment: $(head -n 2 "$T/diff")"
 
 	# Other directories remake the unit (the values are tracked).
 	_make regen units SBINDIR=/usr/sbin
