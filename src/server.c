@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "rlimits.h"
 #include "stats.h"
@@ -107,31 +108,6 @@ server_free(struct server *s)
 	config_unref(s->cfg);
 }
 
-static long long
-ms_until(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(t->tv_sec - now.tv_sec) * 1000 +
-	    (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
-static struct timespec
-ms_from_now(unsigned long long ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void
 log_stats(void)
 {
@@ -154,12 +130,12 @@ update_status(struct server *s)
 	snprintf(now, sizeof(now), "%lu connection%s, %lu served", active,
 	    active == 1 ? "" : "s", atomic_load(&stats.accepted));
 	s->status_pending = strcmp(now, s->status) != 0;
-	if (!s->status_pending || ms_until(&s->status_due) > 0)
+	if (!s->status_pending || clock_ms_until(&s->status_due) > 0)
 		return;
 	notify_send(&s->notify, "STATUS=%s", now);
 	memcpy(s->status, now, sizeof(now));
 	s->status_pending = false;
-	s->status_due = ms_from_now(STATUS_EVERY_MS);
+	s->status_due = clock_after_ms(STATUS_EVERY_MS);
 }
 
 /* Pings the watchdog when due; returns ms until the next timer, or -1. */
@@ -169,15 +145,15 @@ run_timers(struct server *s)
 	long long next = -1, w;
 
 	if (s->notify.watchdog_ms > 0) {
-		if (ms_until(&s->watchdog_due) <= 0) {
+		if (clock_ms_until(&s->watchdog_due) <= 0) {
 			notify_send(&s->notify, "WATCHDOG=1");
-			s->watchdog_due = ms_from_now(s->notify.watchdog_ms);
+			s->watchdog_due = clock_after_ms(s->notify.watchdog_ms);
 		}
-		next = ms_until(&s->watchdog_due);
+		next = clock_ms_until(&s->watchdog_due);
 	}
 	update_status(s);
 	if (s->status_pending) {
-		w = ms_until(&s->status_due);
+		w = clock_ms_until(&s->status_due);
 		if (next < 0 || w < next)
 			next = w;
 	}
@@ -190,17 +166,7 @@ server_ready(struct server *s)
 	snprintf(s->status, sizeof(s->status), "0 connections, 0 served");
 	notify_send(&s->notify, "READY=1\nSTATUS=%s\nMAINPID=%ld", s->status,
 	    (long)getpid());
-	s->watchdog_due = ms_from_now(0);
-}
-
-static unsigned long long
-monotonic_usec(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (unsigned long long)t.tv_sec * 1000000 +
-	    (unsigned long long)t.tv_nsec / 1000;
+	s->watchdog_due = clock_after_ms(0);
 }
 
 static void
@@ -245,7 +211,7 @@ reload(struct server *s)
 	char *errors;
 
 	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    monotonic_usec());
+	    clock_usec());
 	log_info("reloading %s", s->config_path);
 	cfg = config_load(s->config_path, s->ov, &errors);
 	if (cfg == NULL) {
@@ -326,8 +292,8 @@ accept_failed(struct server *s, const struct listener *l, int err)
 	case ENFILE:
 	case ENOBUFS:
 	case ENOMEM:
-		/* Until a connection ends or the pause is over: no busy loop. */
-		s->paused_until = ms_from_now(ACCEPT_PAUSE_MS);
+		/* Until a connection ends or the pause ends: no busy loop. */
+		s->paused_until = clock_after_ms(ACCEPT_PAUSE_MS);
 		if (log_limit_ok(&s->accept_errors, 1000, &held))
 			log_error("accept on %s: %s; pausing (%lu more such "
 			    "errors held back)", l->addr, strerror(err), held);
@@ -378,7 +344,7 @@ start_pending(struct server *s)
 		s->pending = NULL;
 		return true;
 	}
-	s->paused_until = ms_from_now(ACCEPT_PAUSE_MS);
+	s->paused_until = clock_after_ms(ACCEPT_PAUSE_MS);
 	if (log_limit_ok(&s->thread_errors, 1000, &held))
 		log_warning("cannot start a thread for %s: %s; new clients "
 		    "wait until one can start (%lu more such errors held "
@@ -497,7 +463,8 @@ accept_loop(struct server *s)
 
 	for (;;) {
 		timer = run_timers(s);
-		if (s->pending != NULL && ms_until(&s->paused_until) <= 0)
+		if (s->pending != NULL &&
+		    clock_ms_until(&s->paused_until) <= 0)
 			start_pending(s);
 		if (s->pending == NULL && s->at_limit && below_limit(s))
 			serve_waiting(s);
@@ -510,7 +477,7 @@ accept_loop(struct server *s)
 			}
 			pfd = grown;
 		}
-		wait = ms_until(&s->paused_until);
+		wait = clock_ms_until(&s->paused_until);
 		listening = !s->at_limit && wait <= 0 && s->pending == NULL;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
@@ -520,7 +487,7 @@ accept_loop(struct server *s)
 			    .fd = listening ? s->ls.v[i].fd : -1 };
 		if (wait <= 0 || (timer >= 0 && timer < wait))
 			wait = timer;
-		if (poll(pfd, s->ls.n + 2, (int)wait) < 0) {
+		if (poll(pfd, s->ls.n + 2, clock_poll_timeout(wait)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -551,14 +518,15 @@ wait_workers(struct server *s, const struct timespec *deadline)
 	int sig;
 
 	while (atomic_load(&stats.active) > 0 &&
-	    (wait = ms_until(deadline)) > 0) {
+	    (wait = clock_ms_until(deadline)) > 0) {
 		timer = run_timers(s);
 		if (timer >= 0 && timer < wait)
 			wait = timer;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };
-		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR) {
+		if (poll(pfd, 2, clock_poll_timeout(wait)) < 0 &&
+		    errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return false;
 		}
@@ -596,14 +564,14 @@ drain(struct server *s)
 	if (left > 0)
 		log_info("shutting down: %lu connections open, waiting up to "
 		    "%s", left, dur);
-	deadline = ms_from_now(s->cfg->shutdown_timeout_ms);
+	deadline = clock_after_ms(s->cfg->shutdown_timeout_ms);
 	if (wait_workers(s, &deadline))
 		goto now;
 	if ((left = atomic_load(&stats.active)) > 0) {
 		log_info("shutdown_timeout reached: closing %lu connections",
 		    left);
 		conn_set_shutdown_all(&s->conns);
-		deadline = ms_from_now(KILL_GRACE_MS);
+		deadline = clock_after_ms(KILL_GRACE_MS);
 		if (wait_workers(s, &deadline))
 			goto now;
 	}

@@ -318,6 +318,14 @@ assert_no_log() {
 	fi
 }
 
+# cpu_ticks: sets _ticks to echod's user + system time in clock ticks.
+cpu_ticks() {
+	local s rest
+	read -r s < "/proc/$PID/stat" || fail "cannot read /proc/$PID/stat"
+	rest=(${s##*) })
+	_ticks=$(( rest[11] + rest[12] ))	# fields 14 and 15: utime, stime
+}
+
 # log_count TEXT: prints how many log lines contain TEXT.
 log_count() { grep -cF -- "$1" "$LOG"; }
 

@@ -8,14 +8,6 @@ fd_count() {
 	if [[ -e ${a[0]} ]]; then _fds=${#a[@]}; else _fds=0; fi
 }
 
-# cpu_ticks: sets _ticks to echod's user + system time in clock ticks.
-cpu_ticks() {
-	local s rest
-	read -r s < "/proc/$PID/stat" || fail "cannot read /proc/$PID/stat"
-	rest=(${s##*) })
-	_ticks=$(( rest[11] + rest[12] ))	# fields 14 and 15: utime, stime
-}
-
 # rss_kb: sets _rss to echod's resident set size in KiB.
 rss_kb() {
 	local line
