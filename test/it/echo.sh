@@ -136,3 +136,16 @@ t_log_connections_off() {
 	assert_no_log "connected ("
 	assert_no_log "closed after"
 }
+
+# The listen queue holds a burst of clients: with the default backlog the
+# socket's queue is 4096 long (or the kernel's somaxconn, if smaller).
+t_default_backlog() {
+	local want line q
+	want=$(< /proc/sys/net/core/somaxconn)
+	(( want > 4096 )) && want=4096
+	echo_conf "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	line=$(ss -Hltn "sport = :$PORT") || fail "ss failed"
+	read -r _ _ q _ <<< "$line"
+	assert_eq "$want" "$q" "the listening socket's queue length (ss Send-Q)"
+}

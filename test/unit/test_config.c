@@ -99,7 +99,7 @@ empty_file_gives_defaults(void **state)
 
 	assert_int_equal(cfg->n_listen, 1);
 	assert_string_equal(cfg->listen[0], "*:7");
-	assert_int_equal(cfg->backlog, 128);
+	assert_int_equal(cfg->backlog, 4096);
 	assert_int_equal(cfg->mode, MODE_ECHO);
 	assert_int_equal(cfg->max_connections, 1024);
 	assert_int_equal(cfg->idle_timeout_ms, 300000);
@@ -124,7 +124,7 @@ empty_sections_give_defaults(void **state)
 
 	assert_int_equal(cfg->n_listen, 1);
 	assert_string_equal(cfg->listen[0], "*:7");
-	assert_int_equal(cfg->backlog, 128);
+	assert_int_equal(cfg->backlog, 4096);
 	assert_string_equal(cfg->talk.stop_word, "STOP");
 	assert_int_equal(cfg->log.level, LEVEL_INFO);
 	config_unref(cfg);
