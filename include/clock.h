@@ -10,6 +10,12 @@ struct timespec clock_after_ms(unsigned long long ms);
 /* Milliseconds from now until t; 0 or less once t has passed. */
 long long clock_ms_until(const struct timespec *t);
 
+/*
+ * Milliseconds since an arbitrary point, from the coarse clock (a few ms
+ * of resolution, and cheap enough to read on every recv()).
+ */
+long long clock_coarse_ms(void);
+
 /* Microseconds since an arbitrary point (as sd_notify's MONOTONIC_USEC). */
 unsigned long long clock_usec(void);
 

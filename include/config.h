@@ -40,6 +40,7 @@ struct config {
 	char *user;		/* "" : none given */
 	char *group;		/* "" : the user's primary group */
 	unsigned long long send_timeout_ms;	/* 0: never */
+	unsigned long long evict_idle_ms;	/* 0: never evict */
 	unsigned max_connections_per_ip;	/* 0: no limit */
 	unsigned ipv6_prefix;			/* bits that make a source */
 	unsigned connection_rate;		/* per second per source; 0 off */

@@ -41,6 +41,8 @@ struct conn {
 	unsigned char src[16];	/* its source, counted in set->sources */
 	struct timespec started;
 	unsigned long long bytes_in, bytes_out;
+	/* When it last moved a byte (clock_coarse_ms); main reads it. */
+	atomic_llong active_ms;
 	/* Why it ended, when not the client's doing; main sets it too. */
 	_Atomic(const char *) end_reason;
 	struct conn *prev, *next;
@@ -52,6 +54,15 @@ void conn_set_destroy(struct conn_set *set);
 
 /* Shuts every live connection down (both directions). */
 void conn_set_shutdown_all(struct conn_set *set);
+
+/*
+ * Shuts down the connection that has been idle longest, if it has been
+ * idle for at least min_ms, giving why as its end reason; true when one
+ * was, with its peer in who and its idle time in *idle_ms.  Otherwise
+ * *idle_ms is the idlest one's idle time (-1 when there is none).
+ */
+bool conn_set_evict_idlest(struct conn_set *set, long long min_ms,
+    const char *why, char who[ADDR_STRLEN], long long *idle_ms);
 
 /*
  * Counts one more connection from source src, unless it has max open

@@ -21,6 +21,8 @@ struct server {
 	int sig_fd;			/* signalfd for the signals we handle */
 	bool at_limit;			/* max_connections reached */
 	unsigned long waited;		/* clients accepted in this episode */
+	bool evicting;			/* one evicted; its end not seen yet */
+	struct timespec evict_check;	/* at the limit: when to look again */
 	struct timespec paused_until;	/* accept() back-off after EMFILE */
 	struct conn *pending;		/* accepted, waiting for a thread */
 	bool inherited;			/* sockets from the service manager */
@@ -33,6 +35,7 @@ struct server {
 	struct log_limit refusals;	/* "refused ..." lines */
 	struct log_limit accept_errors;
 	struct log_limit thread_errors;
+	struct log_limit evictions;
 };
 
 /*

@@ -28,6 +28,15 @@ clock_ms_until(const struct timespec *t)
 	    (t->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+long long
+clock_coarse_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 unsigned long long
 clock_usec(void)
 {

@@ -71,6 +71,8 @@ static const struct key keys[] = {
 	    offsetof(struct config, idle_timeout_ms), 0, 7 * 24 * 3600 * SEC },
 	{ "server", "send_timeout", K_DURATION,
 	    offsetof(struct config, send_timeout_ms), 0, 7 * 24 * 3600 * SEC },
+	{ "server", "evict_idle", K_DURATION,
+	    offsetof(struct config, evict_idle_ms), 0, 7 * 24 * 3600 * SEC },
 	{ "server", "buffer_size", K_SIZE,
 	    offsetof(struct config, buffer_size), 64, 16 * MB },
 	{ "server", "thread_stack_size", K_SIZE,
@@ -204,6 +206,12 @@ config_new(void)
 	cfg->shutdown_timeout_ms = 10 * SEC;
 	cfg->reuse_port = false;
 	cfg->send_timeout_ms = 30 * SEC;
+	/*
+	 * Short enough that silent connections holding every slot give way
+	 * to a waiting client within a few seconds (slowloris), long enough
+	 * that a client between two lines of a conversation keeps its own.
+	 */
+	cfg->evict_idle_ms = 2 * SEC;
 	cfg->max_connections_per_ip = 64;
 	cfg->ipv6_prefix = 64;
 	cfg->connection_rate = 0;

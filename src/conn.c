@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "echo.h"
 #include "log.h"
@@ -89,6 +90,34 @@ conn_set_shutdown_all(struct conn_set *set)
 	pthread_mutex_unlock(&set->lock);
 }
 
+bool
+conn_set_evict_idlest(struct conn_set *set, long long min_ms,
+    const char *why, char who[ADDR_STRLEN], long long *idle_ms)
+{
+	long long now = clock_coarse_ms(), t, oldest = 0;
+	struct conn *c, *idlest = NULL;
+
+	pthread_mutex_lock(&set->lock);
+	for (c = set->head; c != NULL; c = c->next) {
+		t = atomic_load_explicit(&c->active_ms, memory_order_relaxed);
+		/* On a tie the older one: the list runs newest first. */
+		if (c->end_reason == NULL && (idlest == NULL || t <= oldest)) {
+			idlest = c;
+			oldest = t;
+		}
+	}
+	*idle_ms = idlest != NULL ? now - oldest : -1;
+	if (idlest != NULL && *idle_ms >= min_ms) {
+		idlest->end_reason = why;
+		shutdown(idlest->fd, SHUT_RDWR);
+		memcpy(who, idlest->peer, ADDR_STRLEN);
+		pthread_mutex_unlock(&set->lock);
+		return true;
+	}
+	pthread_mutex_unlock(&set->lock);
+	return false;
+}
+
 static void
 set_add(struct conn_set *set, struct conn *c)
 {
@@ -123,8 +152,11 @@ conn_recv(struct conn *c, void *buf, size_t len)
 	do
 		n = recv(c->fd, buf, len, 0);
 	while (n < 0 && errno == EINTR);
-	if (n > 0)
+	if (n > 0) {
 		c->bytes_in += (unsigned long long)n;
+		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
+		    memory_order_relaxed);
+	}
 	else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 	    c->end_reason == NULL)
 		c->end_reason = "idle timeout";	/* SO_RCVTIMEO expired */
@@ -155,6 +187,8 @@ conn_send_all(struct conn *c, const void *buf, size_t len)
 		p += n;
 		len -= (size_t)n;
 		c->bytes_out += (unsigned long long)n;
+		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
+		    memory_order_relaxed);
 		atomic_fetch_add_explicit(&stats.bytes_echoed,
 		    (unsigned long long)n, memory_order_relaxed);
 	}
@@ -254,6 +288,7 @@ conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
 	c->set = set;
 	addr_format(peer, peerlen, c->peer, sizeof(c->peer));
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	atomic_init(&c->active_ms, clock_coarse_ms());
 	atomic_fetch_add(&stats.active, 1);
 	set_add(set, c);
 	/*

@@ -254,6 +254,7 @@ clear_wakeups(struct server *s)
 	}
 	/* Only here does the active count drop: see conn_end(). */
 	atomic_fetch_sub(&stats.active, (unsigned long)count);
+	s->evicting = false;
 }
 
 static bool
@@ -279,6 +280,41 @@ leave_limit(struct server *s)
 	s->at_limit = false;
 	log_info("below max_connections again; %lu clients waited",
 	    s->waited);
+}
+
+/*
+ * At the limit, with evict_idle set and no eviction under way, the main
+ * thread polls the listeners only to see whether a client waits, and
+ * only once the idlest connection could have been idle long enough.
+ */
+static bool
+evict_due(const struct server *s)
+{
+	return s->at_limit && s->cfg->evict_idle_ms > 0 && !s->evicting &&
+	    clock_ms_until(&s->evict_check) <= 0;
+}
+
+/* A client waits at the limit: the idlest connection gives way, if any. */
+static void
+evict_for_waiter(struct server *s)
+{
+	long long min = (long long)s->cfg->evict_idle_ms, idle;
+	char who[ADDR_STRLEN];
+	unsigned long held;
+
+	if (conn_set_evict_idlest(&s->conns, min, "evicted: idle while a "
+	    "client waited", who, &idle)) {
+		s->evicting = true;
+		if (log_limit_ok(&s->evictions, 1000, &held))
+			log_warning("evicted %s, idle for %lld ms, for a "
+			    "client waiting at max_connections (%lu more "
+			    "evicted since the last such line)", who, idle,
+			    held);
+		return;
+	}
+	/* None idle long enough yet: look again when the idlest will be. */
+	s->evict_check = clock_after_ms((unsigned long long)(idle < 0 ||
+	    idle >= min ? min : min - idle));
 }
 
 /* accept() failed: say why, and pause when descriptors or memory ran out. */
@@ -445,11 +481,18 @@ handle_listeners(struct server *s, const struct pollfd *pfd)
 {
 	size_t i;
 
-	if (s->at_limit)
-		return;		/* listeners were not polled */
-	for (i = 0; i < s->ls.n; i++)
-		if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP))
-			accept_some(s, &s->ls.v[i]);
+	for (i = 0; i < s->ls.n; i++) {
+		if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		if (s->at_limit) {
+			/* Polled only to see whether a client waits; if a
+			 * slot just freed, the next turn accepts it. */
+			if (!below_limit(s))
+				evict_for_waiter(s);
+			return;
+		}
+		accept_some(s, &s->ls.v[i]);
+	}
 }
 
 static int
@@ -457,7 +500,7 @@ accept_loop(struct server *s)
 {
 	struct pollfd *pfd = NULL, *grown;
 	size_t i, cap = 0;
-	long long wait, timer;
+	long long wait, timer, w;
 	bool listening;
 	int sig;
 
@@ -478,7 +521,13 @@ accept_loop(struct server *s)
 			pfd = grown;
 		}
 		wait = clock_ms_until(&s->paused_until);
-		listening = !s->at_limit && wait <= 0 && s->pending == NULL;
+		listening = (!s->at_limit && wait <= 0 &&
+		    s->pending == NULL) || evict_due(s);
+		if (s->at_limit && s->cfg->evict_idle_ms > 0 && !s->evicting) {
+			w = clock_ms_until(&s->evict_check);
+			if (w > 0 && (timer < 0 || w < timer))
+				timer = w;
+		}
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };

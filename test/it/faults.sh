@@ -569,3 +569,74 @@ t_config_directory() {
 	grep -q "$T/dir.conf: .*Is a directory" "$T/dir.err" ||
 	    fail "no path and 'Is a directory': $(head -c 300 "$T/dir.err")"
 }
+
+# --- at max_connections: the idlest connection gives way ---------------------------
+
+# busy_client FD COUNT: in the background, sends a byte and reads its echo
+# every 0.1 s (a pace, not a wait), COUNT times; sets _busy to its pid.
+busy_client() {
+	(
+		for ((k = 0; k < $2; k++)); do
+			printf 'b' >&"$1" || exit 1
+			IFS= read -r -N 1 -t 3 x <&"$1" && [[ $x == b ]] || exit 1
+			sleep 0.1
+		done
+	) &
+	_busy=$!
+}
+
+t_evict_idle() {
+	local a b c d e re
+	echo_conf "$T/echod.conf" 'max_connections = 3' 'evict_idle = 1s' \
+	    'max_connections_per_ip = 0'
+	start_echod "$T/echod.conf"
+	conn_open a
+	busy_client "$a" 60
+	conn_open b
+	conn_open c
+	wait_for 5 'tasks; (( _tasks == 4 ))' ||
+	    fail "echod has $_tasks threads with 3 clients (want 4)"
+
+	# A 4th client waits; the idlest connection (b, silent the longest)
+	# gives way once it has been idle for evict_idle.
+	conn_open d
+	conn_send "$d" $'d\n'
+	conn_expect "$d" $'d\n' 5 "a client that waited at max_connections"
+	conn_expect_eof "$b" 5 "the idlest connection"
+	re='^<4>evicted 127\.0\.0\.1:[0-9]+, idle for [0-9]+ ms, for a client waiting at max_connections \(0 more evicted since the last such line\)$'
+	assert_log_re 0 "$re"
+	assert_log_re 0 '^<6>127\.0\.0\.1:[0-9]+: closed after [0-9.]+ s, 0 bytes in, 0 bytes out \(evicted: idle while a client waited\)$'
+	# Then c, idle longer than d: a, busy all along, never.
+	conn_open e
+	conn_send "$e" $'e\n'
+	conn_expect "$e" $'e\n' 5 "a second client that waited"
+	conn_expect_eof "$c" 5 "the next idlest connection"
+	alive "$_busy" || { wait "$_busy"; fail "the busy client lost its echo (evicted?)"; }
+	assert_eq 2 "$(log_count '(evicted: ')" "connections evicted"
+	kill "$_busy" 2>/dev/null
+	wait "$_busy" 2>/dev/null
+	conn_send "$a" 'z'
+	conn_expect "$a" 'z' 5 "the busy client after the evictions"
+	conn_close "$b"
+	conn_close "$c"
+}
+
+# evict_idle = 0: a waiting client waits for a slot, however idle the
+# others are.
+t_evict_idle_off() {
+	local a b c
+	echo_conf "$T/echod.conf" 'max_connections = 2' 'evict_idle = 0' \
+	    'max_connections_per_ip = 0'
+	start_echod "$T/echod.conf"
+	conn_open a
+	conn_open b
+	wait_for 5 'tasks; (( _tasks == 3 ))' ||
+	    fail "echod has $_tasks threads with 2 clients (want 3)"
+	conn_open c
+	conn_send "$c" $'c\n'
+	conn_expect_silence "$c" 2 "a client at max_connections, evict_idle = 0"
+	assert_no_log "evicted"
+	conn_close "$a"
+	conn_expect "$c" $'c\n' 5 "the waiting client once a slot freed"
+	conn_close "$b"
+}

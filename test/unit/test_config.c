@@ -493,6 +493,7 @@ admission_keys(void **state)
 	struct config *cfg = load_ok("");
 
 	assert_int_equal(cfg->send_timeout_ms, 30000);
+	assert_int_equal(cfg->evict_idle_ms, 2000);
 	assert_int_equal(cfg->max_connections_per_ip, 64);
 	assert_int_equal(cfg->ipv6_prefix, 64);
 	assert_int_equal(cfg->connection_rate, 0);
@@ -502,6 +503,14 @@ admission_keys(void **state)
 	cfg = key_ok("server", "send_timeout", "2m");
 	assert_int_equal(cfg->send_timeout_ms, 120000);
 	config_unref(cfg);
+	cfg = key_ok("server", "evict_idle", "0");
+	assert_int_equal(cfg->evict_idle_ms, 0);
+	config_unref(cfg);
+	cfg = key_ok("server", "evict_idle", "500ms");
+	assert_int_equal(cfg->evict_idle_ms, 500);
+	config_unref(cfg);
+	assert_contains(key_fails("server", "evict_idle", "169h"),
+	    "out of range");
 	cfg = key_ok("server", "max_connections_per_ip", "0");
 	assert_int_equal(cfg->max_connections_per_ip, 0);
 	config_unref(cfg);
@@ -970,7 +979,7 @@ comments_and_blank_lines(void **state)
 	    "mode = talk\n");
 
 	assert_int_equal(cfg->mode, MODE_TALK);
-	assert_int_equal(cfg->backlog, 128);
+	assert_int_equal(cfg->backlog, 4096);
 	config_unref(cfg);
 }
 
