@@ -83,3 +83,48 @@ t_tunables_user_lookup() {
 	    fail "echod does not run as nobody: $(grep ^Uid: "/proc/$PID/status")"
 	roundtrip $'hi\n' $'hi\n' "an echo after the drop to nobody" 127.0.0.1 "$PORT"
 }
+
+# deepest_path: one talk client down the deepest path a worker has: a
+# greeting, lines full of bytes to escape at debug level, one cut for the
+# log, a reload while it is open, the stop word.  Sets _max_rss to the
+# largest worker stack's resident kB, read while the client is still on.
+deepest_path() {
+	local c long
+	talk_conf 'greeting = hello, this is echod' 'max_line = 1m'
+	printf '\n[log]\nlevel = debug\n' >> "$T/echod.conf"
+	printf '[server]\nthread_stack_size = %s\n' "$1" >> "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	conn_open c
+	conn_expect "$c" $'hello, this is echod\n' 5 "the greeting"
+	printf -v long '%*s' 3000 ''
+	long=${long// /$'\x1b\xe2\x80\xae\x01\xff'}
+	conn_send "$c" "$long"$'\n'
+	conn_expect "$c" "$long"$'\n' 5 "a long line of bytes to escape"
+	kill -HUP "$PID"
+	assert_reloaded 5 "$T/echod.conf"
+	conn_send "$c" $'after the reload\r\n'
+	conn_expect "$c" $'after the reload\n' 5 "a line after the reload"
+	stack_rss "$2"
+	(( _stacks >= 1 )) || fail "no worker stack of $1 in echod's smaps"
+	conn_send "$c" $'STOP\n'
+	conn_expect "$c" $'BYE\n' 5 "the stop word"
+	conn_expect_eof "$c" 5 "the end of the session"
+	alive "$PID" || fail "echod died on the deepest path with a $1 stack"
+}
+
+# The default thread_stack_size is four times what the deepest path
+# touches, and the path also runs in the smallest stack the config takes.
+t_stack_margin() {
+	skip_sanitized "sanitizers change how much stack every call takes"
+	deepest_path 64k $(( 64 * 1024 ))
+	echo "note: the deepest path touched $_max_rss kB of the 64k stack"
+	(( _max_rss * 4 <= 64 )) ||
+	    fail "the deepest path touched $_max_rss kB of stack: less than a 4x margin in 64k"
+}
+
+t_stack_minimum() {
+	local min
+	min=$(getconf PTHREAD_STACK_MIN 2>/dev/null) || min=16384
+	(( min > 0 )) || min=16384
+	deepest_path "$(( min / 1024 ))k" "$min"
+}
