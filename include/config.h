@@ -34,6 +34,7 @@ struct config {
 	unsigned max_connections;
 	unsigned long long idle_timeout_ms;	/* 0: never */
 	size_t buffer_size;
+	bool splice;		/* echo streams through a pipe, uncopied */
 	size_t thread_stack_size;
 	unsigned long long shutdown_timeout_ms;
 	bool reuse_port;

@@ -96,4 +96,10 @@ ssize_t conn_recv(struct conn *c, void *buf, size_t len);
 /* Sends all len bytes, finishing partial sends; 0 or -1. */
 int conn_send_all(struct conn *c, const void *buf, size_t len);
 
+/* conn_recv() into a pipe: splice() from the socket to pipe_w. */
+ssize_t conn_splice_in(struct conn *c, int pipe_w, size_t len);
+
+/* conn_send_all() from a pipe holding at least len bytes. */
+int conn_splice_out_all(struct conn *c, int pipe_r, size_t len);
+
 #endif

@@ -75,6 +75,7 @@ static const struct key keys[] = {
 	    offsetof(struct config, evict_idle_ms), 0, 7 * 24 * 3600 * SEC },
 	{ "server", "buffer_size", K_SIZE,
 	    offsetof(struct config, buffer_size), 64, 16 * MB },
+	{ "server", "splice", K_BOOL, offsetof(struct config, splice), 0, 0 },
 	{ "server", "thread_stack_size", K_SIZE,
 	    offsetof(struct config, thread_stack_size), 0, 64 * MB },
 	{ "server", "shutdown_timeout", K_DURATION,
@@ -203,6 +204,7 @@ config_new(void)
 	cfg->idle_timeout_ms = 300 * SEC;
 	cfg->buffer_size = 16 * KB;
 	cfg->thread_stack_size = 64 * KB;
+	cfg->splice = true;
 	cfg->shutdown_timeout_ms = 10 * SEC;
 	cfg->reuse_port = false;
 	cfg->send_timeout_ms = 30 * SEC;

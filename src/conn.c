@@ -7,6 +7,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,42 @@ set_remove(struct conn_set *set, struct conn *c)
 	pthread_mutex_unlock(&set->lock);
 }
 
+/* n bytes came in (n > 0), or the read failed: count it, or say why. */
+static ssize_t
+received(struct conn *c, ssize_t n)
+{
+	if (n > 0) {
+		c->bytes_in += (unsigned long long)n;
+		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
+		    memory_order_relaxed);
+	} else if (n < 0 && c->end_reason == NULL) {
+		/* EAGAIN: SO_RCVTIMEO expired. */
+		c->end_reason = errno == EAGAIN || errno == EWOULDBLOCK ?
+		    "idle timeout" : strerrordesc_np(errno);
+	}
+	return n;
+}
+
+/* n bytes went out (n >= 0), or the write failed: count it, or say why. */
+static int
+sent(struct conn *c, ssize_t n)
+{
+	if (n < 0) {
+		/* SO_SNDTIMEO expired: the client stopped reading. */
+		if (c->end_reason == NULL)
+			c->end_reason = errno == EAGAIN ||
+			    errno == EWOULDBLOCK ? "send timeout" :
+			    strerrordesc_np(errno);
+		return -1;
+	}
+	c->bytes_out += (unsigned long long)n;
+	atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&stats.bytes_echoed, (unsigned long long)n,
+	    memory_order_relaxed);
+	return 0;
+}
+
 ssize_t
 conn_recv(struct conn *c, void *buf, size_t len)
 {
@@ -152,17 +189,7 @@ conn_recv(struct conn *c, void *buf, size_t len)
 	do
 		n = recv(c->fd, buf, len, 0);
 	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->bytes_in += (unsigned long long)n;
-		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
-		    memory_order_relaxed);
-	}
-	else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-	    c->end_reason == NULL)
-		c->end_reason = "idle timeout";	/* SO_RCVTIMEO expired */
-	else if (n < 0 && c->end_reason == NULL)
-		c->end_reason = strerrordesc_np(errno);
-	return n;
+	return received(c, n);
 }
 
 int
@@ -176,21 +203,42 @@ conn_send_all(struct conn *c, const void *buf, size_t len)
 		n = send(c->fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			/* SO_SNDTIMEO expired: the client stopped reading. */
-			if (c->end_reason == NULL)
-				c->end_reason = errno == EAGAIN ||
-				    errno == EWOULDBLOCK ? "send timeout" :
-				    strerrordesc_np(errno);
+		if (sent(c, n) != 0)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
-		c->bytes_out += (unsigned long long)n;
-		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
-		    memory_order_relaxed);
-		atomic_fetch_add_explicit(&stats.bytes_echoed,
-		    (unsigned long long)n, memory_order_relaxed);
+	}
+	return 0;
+}
+
+/*
+ * The same two moves without copying the bytes through user space: from
+ * the socket into a pipe, and from the pipe back out.  splice() keeps
+ * SO_RCVTIMEO and SO_SNDTIMEO, so the time limits hold on this path too.
+ */
+ssize_t
+conn_splice_in(struct conn *c, int pipe_w, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = splice(c->fd, NULL, pipe_w, NULL, len, SPLICE_F_MOVE);
+	while (n < 0 && errno == EINTR);
+	return received(c, n);
+}
+
+int
+conn_splice_out_all(struct conn *c, int pipe_r, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = splice(pipe_r, NULL, c->fd, NULL, len, SPLICE_F_MOVE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (sent(c, n) != 0)
+			return -1;
+		len -= (size_t)n;
 	}
 	return 0;
 }

@@ -149,3 +149,64 @@ t_default_backlog() {
 	read -r _ _ q _ <<< "$line"
 	assert_eq "$want" "$q" "the listening socket's queue length (ss Send-Q)"
 }
+
+# A client that fills buffer_size streams through a pipe (splice): still
+# byte-exact, half-close honoured, and the time limits hold on that path.
+t_splice_path() {
+	echo_conf "$T/echod.conf" 'buffer_size = 4k'
+	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	head -c 8388608 /dev/urandom > "$T/big" || fail "cannot make test data"
+	nc_send "$T/big" "$T/big.out"
+	cmp -s "$T/big" "$T/big.out" ||
+	    fail "8 MiB through the splice path differ: $(cmp "$T/big" "$T/big.out" 2>&1 | head -n 1); got $(stat -c %s "$T/big.out") bytes"
+	assert_log 5 "8388608 bytes in, 8388608 bytes out"
+	assert_eq 1 "$(log_count ': streaming: splicing through a pipe')" \
+	    "connections that took the splice path"
+}
+
+t_splice_off() {
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'splice = no'
+	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	head -c 2097152 /dev/urandom > "$T/big" || fail "cannot make test data"
+	nc_send "$T/big" "$T/big.out"
+	cmp -s "$T/big" "$T/big.out" ||
+	    fail "2 MiB with splice = no differ: $(cmp "$T/big" "$T/big.out" 2>&1 | head -n 1)"
+	assert_log 5 "2097152 bytes in, 2097152 bytes out"
+	assert_no_log "splicing"
+}
+
+# idle_timeout while splicing: a client that streamed, then went silent.
+t_splice_idle_timeout() {
+	local c got
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'idle_timeout = 1s'
+	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	head -c 262144 /dev/urandom > "$T/part" || fail "cannot make test data"
+	conn_open c
+	cat "$T/part" >&"$c" || fail "cannot write 256 KiB to echod"
+	assert_log 5 ': streaming: splicing through a pipe'
+	# Read it all back; echod closes after a second of silence.
+	timeout 10 cat <&"$c" > "$T/part.out" || fail "reading the echo failed or hung"
+	cmp -s "$T/part" "$T/part.out" ||
+	    fail "256 KiB echo differs: got $(stat -c %s "$T/part.out") bytes"
+	assert_log_re 5 ': closed after [0-9.]+ s, 262144 bytes in, 262144 bytes out \(idle timeout\)$'
+	conn_close "$c"
+}
+
+# send_timeout while splicing: a client that streams and never reads.
+t_splice_send_timeout() {
+	local sp
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'send_timeout = 1s'
+	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
+	start_echod "$T/echod.conf"
+	head -c 64M /dev/zero |
+	    timeout 30 socat -u - "TCP:127.0.0.1:$PORT" 2> "$T/socat.err" &
+	sp=$!
+	assert_log 10 ': streaming: splicing through a pipe'
+	assert_log 10 '(send timeout)'
+	wait_for 5 '! alive "$sp"' ||
+	    fail "the non-reading client still runs 5 s after echod closed it"
+	roundtrip $'after\n' $'after\n' "a client after the send timeout"
+}
