@@ -7,6 +7,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,4 +282,35 @@ fail:
 	/* No thread: close the client now rather than leak its socket. */
 	conn_end(c);
 	return err;
+}
+
+/*
+ * poll() keeps the time: SO_RCVTIMEO (idle_timeout) would never expire
+ * while the client keeps sending.
+ */
+void
+conn_linger(struct conn *c, void *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	unsigned long long dropped = 0;
+	struct timespec t0;
+	double left;
+	ssize_t n;
+	int r;
+
+	if (shutdown(c->fd, SHUT_WR) != 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (dropped < CONN_LINGER_BYTES &&
+	    (left = CONN_LINGER_MS - seconds_since(&t0) * 1000) > 0) {
+		r = poll(&pfd, 1, (int)left + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (n = conn_recv(c, buf, len)) <= 0)
+			break;
+		dropped += (unsigned long long)n;
+	}
+	if (dropped > 0)
+		log_debug("%s: dropped %llu bytes sent after the session "
+		    "ended", c->peer, dropped);
 }

@@ -142,8 +142,24 @@ talk_finish(struct talk_framer *f, const char **line, size_t *linelen)
 	return line_out(f, line, linelen);
 }
 
-/* Logs one line, answers it; returns nonzero when the session must end. */
-static int
+/* What the session does after a line. */
+enum next {
+	NEXT_LINE,		/* reads on */
+	NEXT_CLOSE,		/* is over: closes after the client's input */
+	NEXT_ABORT,		/* could not send: closes now */
+};
+
+/* Sends the last reply, if replying. */
+static enum next
+last_word(struct conn *c, const char *reply, size_t len)
+{
+	if (c->cfg->talk.reply && conn_send_all(c, reply, len) != 0)
+		return NEXT_ABORT;
+	return NEXT_CLOSE;
+}
+
+/* Logs one line and answers it. */
+static enum next
 handle_line(struct conn *c, struct talk_framer *f, char *esc, size_t esclen,
     size_t len)
 {
@@ -155,47 +171,43 @@ handle_line(struct conn *c, struct talk_framer *f, char *esc, size_t esclen,
 	if (*stop != '\0' && len == strlen(stop) &&
 	    memcmp(f->buf, stop, len) == 0) {
 		c->end_reason = "stop word";
-		if (cfg->talk.reply)
-			conn_send_all(c, "BYE\n", 4);
-		return 1;
+		return last_word(c, "BYE\n", 4);
 	}
 	if (!cfg->talk.reply)
-		return 0;
+		return NEXT_LINE;
 	/* The framer keeps a spare byte after every line for this '\n'. */
 	f->buf[len] = '\n';
-	return conn_send_all(c, f->buf, len + 1) != 0;
+	return conn_send_all(c, f->buf, len + 1) != 0 ? NEXT_ABORT : NEXT_LINE;
 }
 
-static void
+static enum next
 too_long(struct conn *c)
 {
 	log_info("talk %s: line longer than %zu bytes; closing", c->peer,
 	    c->cfg->talk.max_line);
 	c->end_reason = "line too long";
-	if (c->cfg->talk.reply)
-		conn_send_all(c, "ERR line too long\n", 18);
+	return last_word(c, "ERR line too long\n", 18);
 }
 
-/* Feeds buf[0..n) through the framer; returns nonzero to end the session. */
-static int
+/* Feeds buf[0..n) through the framer, up to a line that ends the session. */
+static enum next
 feed(struct conn *c, struct talk_framer *f, const char *buf, size_t n,
     char *esc, size_t esclen)
 {
 	const char *line;
 	size_t used, len, off = 0;
 	enum talk_event ev;
+	enum next next = NEXT_LINE;
 
-	while (off < n) {
+	while (off < n && next == NEXT_LINE) {
 		ev = talk_feed(f, buf + off, n - off, &used, &line, &len);
 		off += used;
-		if (ev == TALK_TOO_LONG) {
-			too_long(c);
-			return 1;
-		}
-		if (ev == TALK_LINE && handle_line(c, f, esc, esclen, len))
-			return 1;
+		if (ev == TALK_TOO_LONG)
+			next = too_long(c);
+		else if (ev == TALK_LINE)
+			next = handle_line(c, f, esc, esclen, len);
 	}
-	return 0;
+	return next;
 }
 
 static void
@@ -227,6 +239,7 @@ talk_session(struct conn *c)
 	size_t len;
 	ssize_t n;
 	enum talk_event ev;
+	enum next next = NEXT_LINE;
 
 	buf = malloc(cfg->buffer_size);
 	esc = malloc(esclen);
@@ -238,18 +251,20 @@ talk_session(struct conn *c)
 		return;
 	}
 	greet(c);
-	while ((n = conn_recv(c, buf, cfg->buffer_size)) > 0)
-		if (feed(c, &f, buf, (size_t)n, esc, esclen) != 0)
-			goto out;
+	while (next == NEXT_LINE &&
+	    (n = conn_recv(c, buf, cfg->buffer_size)) > 0)
+		next = feed(c, &f, buf, (size_t)n, esc, esclen);
+	/* The client may still be sending after the line that ended it. */
+	if (next == NEXT_CLOSE)
+		conn_linger(c, buf, cfg->buffer_size);
 	/* At end of input, a last line without LF still counts. */
-	if (n == 0) {
+	else if (next == NEXT_LINE && n == 0) {
 		ev = talk_finish(&f, &line, &len);
 		if (ev == TALK_TOO_LONG)
 			too_long(c);
 		else if (ev == TALK_LINE)
 			handle_line(c, &f, esc, esclen, len);
 	}
-out:
 	talk_framer_free(&f);
 	free(esc);
 	free(buf);

@@ -163,3 +163,72 @@ t_mode_option() {
 	roundtrip $'x\r\nSTOP\n' $'x\nBYE\n' "-m talk"
 	assert_log_re 5 "${TALK_RE}x\$"
 }
+
+# _last_reply_20 FILE EXPECTED WHAT: 20 nc and 20 socat clients each send
+# FILE, which goes on for megabytes after what ends the session, and read
+# what comes back: each must get exactly EXPECTED.  Closing with their
+# input unread made the kernel reset the connection, and nc lost the last
+# reply about one time in three, socat one in twenty.
+_last_reply_20() {
+	local i
+	for (( i = 1; i <= 20; i++ )); do
+		timeout 20 nc -N 127.0.0.1 "$PORT" < "$1" > "$T/lr.out" \
+		    2> "$T/lr.err"
+		assert_file "$T/lr.out" "$2" "$3 (nc client $i of 20)"
+		timeout 20 socat - "TCP:127.0.0.1:$PORT" < "$1" \
+		    > "$T/lr.out" 2> "$T/lr.err"
+		assert_file "$T/lr.out" "$2" "$3 (socat client $i of 20)"
+	done
+	assert_no_log "reset by peer"
+}
+
+t_too_long_reply_survives() {
+	talk_conf
+	start_echod "$T/echod.conf"
+	head -c 4194304 /dev/zero | tr '\0' a > "$T/long"
+	_last_reply_20 "$T/long" $'ERR line too long\n' "a 4 MiB line"
+}
+
+t_stop_reply_survives() {
+	talk_conf
+	start_echod "$T/echod.conf"
+	{ printf 'hi\nSTOP\n'; yes more | head -c 4194304; } > "$T/stop"
+	_last_reply_20 "$T/stop" $'hi\nBYE\n' "the stop word, then 4 MiB of lines"
+}
+
+# A client that sends without end cannot keep echod reading after the
+# session: a fast one is closed at the byte bound (16 MiB) ...
+t_linger_bounded_fast() {
+	local p
+	talk_conf
+	start_echod "$T/echod.conf"
+	{ printf 'STOP\n'; exec cat /dev/zero; } |
+	    timeout 30 nc -N 127.0.0.1 "$PORT" > "$T/nc.out" 2> "$T/nc.err" &
+	p=$!
+	wait_for 20 '! alive "$p"' ||
+	    fail "a client sending without end still connected after 20 s"
+	assert_log 5 "(stop word)"
+}
+
+# ... and a slow one at the time bound (2 s), although its sending keeps
+# idle_timeout (SO_RCVTIMEO) from ever expiring.
+t_linger_bounded_slow() {
+	local c chunk start
+	talk_conf
+	start_echod "$T/echod.conf"
+	conn_open c
+	conn_send "$c" $'STOP\n'
+	conn_expect "$c" $'BYE\n' 5 "reply to the stop word"
+	printf -v chunk '%01000d' 0
+	_now
+	start=$_t
+	# 1000 bytes each time wait_for looks (every 0.05 s), until echod
+	# closes; a failed write (echod gone) is expected.
+	wait_for 20 'grep -qF "closed after" "$LOG" ||
+	    { ( trap "" PIPE; printf "%s" "$chunk" >&"$c" ) 2>/dev/null; false; }' ||
+	    fail "a client sending 20 kB/s still connected 20 s after BYE"
+	elapsed_since "$start"
+	echo "closed ${_el} s after BYE"
+	assert_log 0 "(stop word)"
+	conn_close "$c"
+}
