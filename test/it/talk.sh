@@ -241,6 +241,7 @@ t_linger_bounded_slow() {
 _flood_start() {
 	local i
 	_fl_pids=()
+	_fl_k=$2
 	_fl_size0=$(stat -c %s "$LOG")
 	_now
 	_fl_t0=$_t
@@ -280,15 +281,20 @@ _flood_replies() {
 }
 
 # _budget_holds LINES RATE WHAT: the talk lines logged and those counted
-# as not logged add up to LINES, some were held back, and the log grew by
+# as not logged add up to LINES, some were held back, each connection
+# said so at most once a second and once at its end, and the log grew by
 # at most twice RATE bytes a second over the time measured plus one
 # second's burst (a noisy machine), plus 4k for the other lines.
 _budget_holds() {
-	local logged held bound
+	local logged held reports bound
 	logged=$(grep -cE "$TALK_RE" "$LOG")
-	held=$(sed -nE 's/^<6>([0-9]+) lines? from 127\.0\.0\.1:[0-9]+ not logged \(over the talk log budget\)$/\1/p' "$LOG" |
-	    awk '{ n += $1 } END { print n + 0 }')
-	echo "note: $logged talk lines logged, $held counted as not logged"
+	sed -nE 's/^<6>([0-9]+) lines? from 127\.0\.0\.1:[0-9]+ not logged \(over the talk log budget\)$/\1/p' \
+	    "$LOG" > "$T/held"
+	held=$(awk '{ n += $1 } END { print n + 0 }' "$T/held")
+	reports=$(wc -l < "$T/held")
+	echo "note: $logged talk lines logged, $held counted as not logged in $reports lines"
+	(( reports <= _fl_k * (_fl_ms / 1000 + 2) )) ||
+	    fail "$3: $reports 'not logged' lines from $_fl_k connection(s) in $_fl_ms ms: more than one a second each"
 	(( logged > 0 )) || fail "$3: no talk line logged at all"
 	(( held > 0 )) || fail "$3: no 'N lines from PEER not logged' line: the log grew by $_fl_grew bytes in $_fl_ms ms"
 	assert_eq "$1" "$(( logged + held ))" "$3: lines logged plus lines counted as not logged"
