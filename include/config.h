@@ -61,6 +61,11 @@ struct config {
 	struct {
 		int level;		/* enum log_level */
 		bool connections;
+		/* Talk lines a second that reach the log (0: no limit). */
+		unsigned talk_lines;		/* each connection's */
+		size_t talk_bytes;
+		unsigned talk_lines_total;	/* all connections' */
+		size_t talk_bytes_total;
 	} log;
 };
 

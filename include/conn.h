@@ -102,4 +102,17 @@ ssize_t conn_splice_in(struct conn *c, int pipe_w, size_t len);
 /* conn_send_all() from a pipe holding at least len bytes. */
 int conn_splice_out_all(struct conn *c, int pipe_r, size_t len);
 
+/* How long, and how much, conn_linger waits for and drops. */
+#define CONN_LINGER_MS 2000
+#define CONN_LINGER_BYTES (16ULL * 1024 * 1024)
+
+/*
+ * For a session that echod ends while the client may still be sending:
+ * shuts the sending side down after what was sent, then reads (into
+ * buf[0..len)) and drops input until the client's end of input, for at
+ * most CONN_LINGER_MS and CONN_LINGER_BYTES, so that closing does not
+ * reset the connection and destroy the last reply in flight.
+ */
+void conn_linger(struct conn *c, void *buf, size_t len);
+
 #endif

@@ -47,8 +47,11 @@ struct key {
 	const char *name;
 	enum kind kind;
 	size_t offset;
-	unsigned long long min, max;	/* max 0 with K_SIZE: stack minimum */
+	unsigned long long min, max;
 };
+
+/* A K_SIZE min: the smallest thread stack the system accepts. */
+#define MIN_STACK ULLONG_MAX
 
 #define KB 1024ULL
 #define MB (1024ULL * 1024)
@@ -77,7 +80,7 @@ static const struct key keys[] = {
 	    offsetof(struct config, buffer_size), 64, 16 * MB },
 	{ "server", "splice", K_BOOL, offsetof(struct config, splice), 0, 0 },
 	{ "server", "thread_stack_size", K_SIZE,
-	    offsetof(struct config, thread_stack_size), 0, 64 * MB },
+	    offsetof(struct config, thread_stack_size), MIN_STACK, 64 * MB },
 	{ "server", "shutdown_timeout", K_DURATION,
 	    offsetof(struct config, shutdown_timeout_ms), 0, 3600 * SEC },
 	{ "server", "reuse_port", K_BOOL,
@@ -98,6 +101,14 @@ static const struct key keys[] = {
 	{ "log", "level", K_LEVEL, offsetof(struct config, log.level), 0, 0 },
 	{ "log", "connections", K_BOOL,
 	    offsetof(struct config, log.connections), 0, 0 },
+	{ "log", "talk_lines", K_UINT, offsetof(struct config, log.talk_lines),
+	    0, 1000000 },
+	{ "log", "talk_bytes", K_SIZE, offsetof(struct config, log.talk_bytes),
+	    0, 1024 * MB },
+	{ "log", "talk_lines_total", K_UINT,
+	    offsetof(struct config, log.talk_lines_total), 0, 1000000 },
+	{ "log", "talk_bytes_total", K_SIZE,
+	    offsetof(struct config, log.talk_bytes_total), 0, 1024 * MB },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -225,6 +236,10 @@ config_new(void)
 	cfg->talk.max_line = 4096;
 	cfg->log.level = LEVEL_INFO;
 	cfg->log.connections = true;
+	cfg->log.talk_lines = 100;
+	cfg->log.talk_bytes = 64 * KB;
+	cfg->log.talk_lines_total = 1000;
+	cfg->log.talk_bytes_total = 1 * MB;
 	if (cfg->talk.stop_word == NULL || cfg->talk.greeting == NULL ||
 	    cfg->user == NULL || cfg->group == NULL) {
 		config_unref(cfg);
@@ -336,8 +351,8 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		return 0;
 	case K_SIZE:
 		max = k->max;
-		if (parse_size(value, k->min ? k->min : config_min_stack(),
-		    max, &v, why, whylen) != 0)
+		if (parse_size(value, k->min == MIN_STACK ?
+		    config_min_stack() : k->min, max, &v, why, whylen) != 0)
 			return -1;
 		*(size_t *)(void *)field = (size_t)v;
 		return 0;

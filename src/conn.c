@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,4 +381,34 @@ conn_drop(struct conn *c)
 		log_info("%s: closed without being served (%s)", c->peer,
 		    c->end_reason != NULL ? c->end_reason : "no thread");
 	conn_end(c);
+}
+
+/*
+ * poll() keeps the time: SO_RCVTIMEO (idle_timeout) would never expire
+ * while the client keeps sending.
+ */
+void
+conn_linger(struct conn *c, void *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct timespec end = clock_after_ms(CONN_LINGER_MS);
+	unsigned long long dropped = 0;
+	long long left;
+	ssize_t n;
+	int r;
+
+	if (shutdown(c->fd, SHUT_WR) != 0)
+		return;
+	while (dropped < CONN_LINGER_BYTES &&
+	    (left = clock_ms_until(&end)) > 0) {
+		r = poll(&pfd, 1, clock_poll_timeout(left));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (n = conn_recv(c, buf, len)) <= 0)
+			break;
+		dropped += (unsigned long long)n;
+	}
+	if (dropped > 0)
+		log_debug("%s: dropped %llu bytes sent after the session "
+		    "ended", c->peer, dropped);
 }

@@ -9,12 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
 
 /* Lines longer than this are cut (with "...") in the log, not on the wire. */
 #define TALK_LOG_MAX 2048
+/* What a talk line adds to its text in the log: "<6>talk ", ": ", LF. */
+#define TALK_LOG_FRAME 11
+
+/* The log budget of every talk connection together. */
+static struct budget_shared all_talk = BUDGET_SHARED_INITIALIZER;
+
+/* What one connection's lines may cost the log, and what they did. */
+struct talk_log {
+	struct budget own;
+	struct budget_rates own_rates, all_rates;
+	struct budget_held held;
+	char *esc;		/* the escaped line */
+	size_t esclen;
+};
 
 static void
 framer_reset(struct talk_framer *f)
@@ -142,60 +157,110 @@ talk_finish(struct talk_framer *f, const char **line, size_t *linelen)
 	return line_out(f, line, linelen);
 }
 
-/* Logs one line, answers it; returns nonzero when the session must end. */
-static int
-handle_line(struct conn *c, struct talk_framer *f, char *esc, size_t esclen,
+/* What the session does after a line. */
+enum next {
+	NEXT_LINE,		/* reads on */
+	NEXT_CLOSE,		/* is over: closes after the client's input */
+	NEXT_ABORT,		/* could not send: closes now */
+};
+
+/* Sends the last reply, if replying. */
+static enum next
+last_word(struct conn *c, const char *reply, size_t len)
+{
+	if (c->cfg->talk.reply && conn_send_all(c, reply, len) != 0)
+		return NEXT_ABORT;
+	return NEXT_CLOSE;
+}
+
+static void
+not_logged(struct conn *c, unsigned long long n)
+{
+	log_info("%llu line%s from %s not logged (over the talk log budget)",
+	    n, n == 1 ? "" : "s", c->peer);
+}
+
+/*
+ * Logs a line if both the connection's budget and the one all share allow
+ * it; a line held back is counted, and the count logged at most once a
+ * second.  Only the log is budgeted: every line is still answered.
+ */
+static void
+log_line(struct conn *c, struct talk_log *tl, const char *line, size_t len)
+{
+	long long now;
+	unsigned long long cost = 0, held;
+	bool ok;
+
+	if (log_get_level() < LEVEL_INFO)
+		return;
+	now = budget_now_ms();
+	/* Escaping costs time too: not for a line that cannot pass. */
+	ok = budget_ready(&tl->own, &tl->own_rates, now);
+	if (ok) {
+		cost = log_escape(tl->esc, tl->esclen, line, len) +
+		    strlen(c->peer) + TALK_LOG_FRAME;
+		ok = budget_shared_take(&all_talk, &tl->all_rates, cost, now);
+	}
+	if (!ok)
+		budget_hold(&tl->held, now);
+	if ((held = budget_due(&tl->held, now)) > 0)
+		not_logged(c, held);
+	if (ok) {
+		budget_charge(&tl->own, &tl->own_rates, cost);
+		log_info("talk %s: %s", c->peer, tl->esc);
+	}
+}
+
+/* Logs one line and answers it. */
+static enum next
+handle_line(struct conn *c, struct talk_framer *f, struct talk_log *tl,
     size_t len)
 {
 	const struct config *cfg = c->cfg;
 	const char *stop = cfg->talk.stop_word;
 
-	log_escape(esc, esclen, f->buf, len);
-	log_info("talk %s: %s", c->peer, esc);
+	log_line(c, tl, f->buf, len);
 	if (*stop != '\0' && len == strlen(stop) &&
 	    memcmp(f->buf, stop, len) == 0) {
 		c->end_reason = "stop word";
-		if (cfg->talk.reply)
-			conn_send_all(c, "BYE\n", 4);
-		return 1;
+		return last_word(c, "BYE\n", 4);
 	}
 	if (!cfg->talk.reply)
-		return 0;
+		return NEXT_LINE;
 	/* The framer keeps a spare byte after every line for this '\n'. */
 	f->buf[len] = '\n';
-	return conn_send_all(c, f->buf, len + 1) != 0;
+	return conn_send_all(c, f->buf, len + 1) != 0 ? NEXT_ABORT : NEXT_LINE;
 }
 
-static void
+static enum next
 too_long(struct conn *c)
 {
 	log_info("talk %s: line longer than %zu bytes; closing", c->peer,
 	    c->cfg->talk.max_line);
 	c->end_reason = "line too long";
-	if (c->cfg->talk.reply)
-		conn_send_all(c, "ERR line too long\n", 18);
+	return last_word(c, "ERR line too long\n", 18);
 }
 
-/* Feeds buf[0..n) through the framer; returns nonzero to end the session. */
-static int
+/* Feeds buf[0..n) through the framer, up to a line that ends the session. */
+static enum next
 feed(struct conn *c, struct talk_framer *f, const char *buf, size_t n,
-    char *esc, size_t esclen)
+    struct talk_log *tl)
 {
 	const char *line;
 	size_t used, len, off = 0;
 	enum talk_event ev;
+	enum next next = NEXT_LINE;
 
-	while (off < n) {
+	while (off < n && next == NEXT_LINE) {
 		ev = talk_feed(f, buf + off, n - off, &used, &line, &len);
 		off += used;
-		if (ev == TALK_TOO_LONG) {
-			too_long(c);
-			return 1;
-		}
-		if (ev == TALK_LINE && handle_line(c, f, esc, esclen, len))
-			return 1;
+		if (ev == TALK_TOO_LONG)
+			next = too_long(c);
+		else if (ev == TALK_LINE)
+			next = handle_line(c, f, tl, len);
 	}
-	return 0;
+	return next;
 }
 
 static void
@@ -219,38 +284,49 @@ void
 talk_session(struct conn *c)
 {
 	const struct config *cfg = c->cfg;
-	size_t esclen = LOG_ESCAPED_MAX(cfg->talk.max_line < TALK_LOG_MAX ?
-	    cfg->talk.max_line : TALK_LOG_MAX);
+	struct talk_log tl = {
+		.own_rates = { cfg->log.talk_lines, cfg->log.talk_bytes },
+		.all_rates = { cfg->log.talk_lines_total,
+		    cfg->log.talk_bytes_total },
+		.esclen = LOG_ESCAPED_MAX(cfg->talk.max_line < TALK_LOG_MAX ?
+		    cfg->talk.max_line : TALK_LOG_MAX),
+	};
 	struct talk_framer f;
-	char *buf, *esc;
+	unsigned long long held;
+	char *buf;
 	const char *line;
 	size_t len;
 	ssize_t n;
 	enum talk_event ev;
+	enum next next = NEXT_LINE;
 
 	buf = malloc(cfg->buffer_size);
-	esc = malloc(esclen);
-	if (buf == NULL || esc == NULL ||
+	tl.esc = malloc(tl.esclen);
+	if (buf == NULL || tl.esc == NULL ||
 	    talk_framer_init(&f, cfg->talk.max_line) != 0) {
 		log_error("%s: out of memory for a talk session", c->peer);
 		free(buf);
-		free(esc);
+		free(tl.esc);
 		return;
 	}
 	greet(c);
-	while ((n = conn_recv(c, buf, cfg->buffer_size)) > 0)
-		if (feed(c, &f, buf, (size_t)n, esc, esclen) != 0)
-			goto out;
+	while (next == NEXT_LINE &&
+	    (n = conn_recv(c, buf, cfg->buffer_size)) > 0)
+		next = feed(c, &f, buf, (size_t)n, &tl);
+	/* The client may still be sending after the line that ended it. */
+	if (next == NEXT_CLOSE)
+		conn_linger(c, buf, cfg->buffer_size);
 	/* At end of input, a last line without LF still counts. */
-	if (n == 0) {
+	else if (next == NEXT_LINE && n == 0) {
 		ev = talk_finish(&f, &line, &len);
 		if (ev == TALK_TOO_LONG)
 			too_long(c);
 		else if (ev == TALK_LINE)
-			handle_line(c, &f, esc, esclen, len);
+			handle_line(c, &f, &tl, len);
 	}
-out:
+	if ((held = budget_rest(&tl.held)) > 0)
+		not_logged(c, held);
 	talk_framer_free(&f);
-	free(esc);
+	free(tl.esc);
 	free(buf);
 }

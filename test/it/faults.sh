@@ -419,7 +419,9 @@ t_slowloris() {
 
 t_talk_random_bytes() {
 	local lfs
-	talk_conf
+	# Every line must reach the log: no log budget (talk/log_budget_*).
+	talk_conf '[log]' 'talk_lines = 0' 'talk_bytes = 0' \
+	    'talk_lines_total = 0' 'talk_bytes_total = 0'
 	start_echod "$T/echod.conf"
 	# 100000 random bytes in lines of at most 1000 (max_line is 4k),
 	# ending with a LF: one talk line per LF.

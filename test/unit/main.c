@@ -13,5 +13,6 @@ main(void)
 	failed += run_log_tests();
 	failed += run_acl_tests();
 	failed += run_clock_tests();
+	failed += run_budget_tests();
 	return failed != 0;
 }

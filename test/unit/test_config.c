@@ -113,6 +113,10 @@ empty_file_gives_defaults(void **state)
 	assert_int_equal(cfg->talk.max_line, 4096);
 	assert_int_equal(cfg->log.level, LEVEL_INFO);
 	assert_true(cfg->log.connections);
+	assert_int_equal(cfg->log.talk_lines, 100);
+	assert_int_equal(cfg->log.talk_bytes, 65536);
+	assert_int_equal(cfg->log.talk_lines_total, 1000);
+	assert_int_equal(cfg->log.talk_bytes_total, 1048576);
 	config_unref(cfg);
 }
 
@@ -791,6 +795,55 @@ log_connections_invalid(void **state)
 	key_fails("log", "connections", "perhaps");
 }
 
+/* [log] talk_lines, talk_bytes, talk_lines_total, talk_bytes_total */
+
+static void
+log_talk_budget_valid(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("[log]\n"
+	    "talk_lines = 0\n"
+	    "talk_bytes = 0\n"
+	    "talk_lines_total = 1000000\n"
+	    "talk_bytes_total = 1024m\n");
+
+	assert_int_equal(cfg->log.talk_lines, 0);
+	assert_int_equal(cfg->log.talk_bytes, 0);
+	assert_int_equal(cfg->log.talk_lines_total, 1000000);
+	assert_int_equal(cfg->log.talk_bytes_total, 1024ULL * 1048576);
+	config_unref(cfg);
+	cfg = load_ok("[log]\n"
+	    "talk_lines = 1\n"
+	    "talk_bytes = 1\n"
+	    "talk_lines_total = 5\n"
+	    "talk_bytes_total = 2k\n");
+	assert_int_equal(cfg->log.talk_lines, 1);
+	assert_int_equal(cfg->log.talk_bytes, 1);
+	assert_int_equal(cfg->log.talk_lines_total, 5);
+	assert_int_equal(cfg->log.talk_bytes_total, 2048);
+	config_unref(cfg);
+}
+
+static void
+log_talk_budget_invalid(void **state)
+{
+	(void)state;
+	assert_contains(key_fails("log", "talk_lines", "1000001"),
+	    "out of range (0 to 1000000)");
+	assert_contains(key_fails("log", "talk_lines_total", "-1"),
+	    "is not");
+	key_fails("log", "talk_lines", "10k");
+	key_fails("log", "talk_lines", "");
+	assert_contains(key_fails("log", "talk_bytes", "1025m"),
+	    "out of range");
+	assert_contains(key_fails("log", "talk_bytes_total", "1025m"),
+	    "out of range");
+	key_fails("log", "talk_bytes", "1g");
+	key_fails("log", "talk_bytes_total", "lots");
+	/* [talk] is the protocol's; the budget is the log's. */
+	assert_contains(key_fails("talk", "talk_lines", "5"), "unknown key");
+}
+
 /* Structure errors */
 
 static void
@@ -1142,7 +1195,11 @@ print_round_trips(void **state)
 	    "max_line = 100\n"
 	    "[log]\n"
 	    "level = debug\n"
-	    "connections = off\n");
+	    "connections = off\n"
+	    "talk_lines = 7\n"
+	    "talk_bytes = 3000\n"
+	    "talk_lines_total = 0\n"
+	    "talk_bytes_total = 5m\n");
 	char *text = NULL;
 	size_t textlen = 0;
 	FILE *fp = open_memstream(&text, &textlen);
@@ -1170,6 +1227,10 @@ print_round_trips(void **state)
 	assert_int_equal(b->talk.max_line, 100);
 	assert_int_equal(b->log.level, LEVEL_DEBUG);
 	assert_false(b->log.connections);
+	assert_int_equal(b->log.talk_lines, 7);
+	assert_int_equal(b->log.talk_bytes, 3000);
+	assert_int_equal(b->log.talk_lines_total, 0);
+	assert_int_equal(b->log.talk_bytes_total, 5 * 1048576);
 	config_unref(b);
 	config_unref(a);
 	free(text);
@@ -1337,6 +1398,8 @@ run_config_tests(void)
 		cmocka_unit_test(log_level_invalid),
 		cmocka_unit_test(log_connections_valid),
 		cmocka_unit_test(log_connections_invalid),
+		cmocka_unit_test(log_talk_budget_valid),
+		cmocka_unit_test(log_talk_budget_invalid),
 		cmocka_unit_test(unknown_key_names_key_and_line),
 		cmocka_unit_test(key_in_wrong_section_is_unknown),
 		cmocka_unit_test(unknown_section_reported_at_header),

@@ -18,6 +18,7 @@ int run_talk_tests(void);
 int run_log_tests(void);
 int run_acl_tests(void);
 int run_clock_tests(void);
+int run_budget_tests(void);
 
 /* Fails unless needle occurs in haystack; shows both. */
 #define assert_contains(haystack, needle) do {				\
