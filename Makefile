@@ -59,8 +59,9 @@ UNIT_OBJS = $(UNIT_SRCS:test/unit/%.c=build/test/%.o)
 BUILD_DEPS = pkg-config libinih-dev
 # systemd for systemd-analyze (verify, security); man-db because verify
 # looks the units' Documentation= pages up with man; strace to check the
-# unit's system call filter against what echod does; mandoc for -Tlint.
-TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc
+# unit's system call filter against what echod does; mandoc for -Tlint;
+# time (GNU) for the peak memory of reading a huge config file.
+TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc time
 
 UNITS = systemd/echod.service systemd/echod.socket
 

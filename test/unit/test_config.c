@@ -924,6 +924,71 @@ long_line_keeps_line_numbers(void **state)
 	assert_not_contains(err, "test.conf:8:");
 }
 
+/* A long line is counted to its end, however long, and not kept. */
+static void
+long_line_length_is_counted(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	char *text = malloc(n + 32);
+	const char *err;
+
+	assert_non_null(text);
+	memcpy(text, "[talk]\ngreeting = ", 18);
+	memset(text + 18, 'g', n - 11);
+	strcpy(text + 18 + n - 11, "\nreply = x\n");
+	err = load_err(text);
+	free(text);
+	assert_contains(err, "test.conf:2: line too long (100000 characters; "
+	    "at most 198)");
+	assert_contains(err, "test.conf:3: reply:");
+}
+
+/* Loads n bytes (NULs and all) as "test.conf"; returns the errors. */
+static char *
+load_bytes_err(const char *bytes, size_t n)
+{
+	FILE *fp = fmemopen((void *)bytes, n, "r");
+	struct config *cfg;
+	char *errors = NULL;
+
+	assert_non_null(fp);
+	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	fclose(fp);
+	assert_null(cfg);
+	assert_non_null(errors);
+	return errors;
+}
+
+/* Up to CONFIG_MAX_BYTES is read; beyond, the size is the only error. */
+static void
+stream_over_size_limit(void **state)
+{
+	(void)state;
+	size_t n = CONFIG_MAX_BYTES + 1;
+	char *text = malloc(n + 1), *err;
+	struct config *cfg;
+	FILE *fp;
+
+	assert_non_null(text);
+	memset(text, '\n', n);
+	memcpy(text, "[server]\nbacklog = x\n", 22);
+	fp = fmemopen(text, n - 1, "r");
+	assert_non_null(fp);
+	err = NULL;
+	cfg = config_load_stream(fp, "test.conf", NULL, &err);
+	fclose(fp);
+	/* Exactly CONFIG_MAX_BYTES: read whole, the bad backlog found. */
+	assert_null(cfg);
+	assert_contains(err, "test.conf:2: backlog:");
+	free(err);
+	err = load_bytes_err(text, n);
+	assert_string_equal(err, "test.conf: larger than 1 MiB; stopped "
+	    "reading\n");
+	free(err);
+	free(text);
+}
+
 static void
 multiple_errors_all_reported(void **state)
 {
@@ -1334,6 +1399,8 @@ run_config_tests(void)
 		cmocka_unit_test(line_of_198_is_fine),
 		cmocka_unit_test(line_of_199_is_too_long),
 		cmocka_unit_test(long_line_keeps_line_numbers),
+		cmocka_unit_test(long_line_length_is_counted),
+		cmocka_unit_test(stream_over_size_limit),
 		cmocka_unit_test(multiple_errors_all_reported),
 		cmocka_unit_test(errors_are_one_per_line),
 		cmocka_unit_test(comments_and_blank_lines),
