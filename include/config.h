@@ -78,7 +78,7 @@ struct config_overrides {
  * *errors to a malloc'd text of one or more lines, each
  * "NAME:LINE: key: reason" (or "NAME: reason" when the file cannot be
  * read or is larger than CONFIG_MAX_BYTES); the caller frees it.  ov may
- * be NULL.
+ * be NULL.  A UTF-8 BOM at the start and CR LF line ends are accepted.
  */
 struct config *config_load(const char *path,
     const struct config_overrides *ov, char **errors);

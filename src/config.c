@@ -5,6 +5,7 @@
  * then misnumber) and every syntax error at its true line number.  The
  * reader streams: it keeps the start of a line and only counts the rest,
  * and stops at CONFIG_MAX_BYTES, so no file can make it hold much memory.
+ * It also takes files edited on Windows (a UTF-8 BOM, CR LF line ends).
  * One handler matches section and key against a table and validates the
  * value with its unit and range.
  */
@@ -28,7 +29,7 @@
 #include "units.h"
 
 #define MAX_ERRORS 20
-/* Room for the longest line inih takes (198 characters) and a NUL. */
+/* Room for the longest line inih takes (198 characters), a CR and a NUL. */
 #define LINE_KEEP 256
 /* For messages; the sections of keys[] below, in order. */
 #define KNOWN_SECTIONS "[server], [talk], [access], [log]"
@@ -495,15 +496,15 @@ refuse_size(struct parse *p)
 
 /*
  * Reads the next line: keeps its first LINE_KEEP - 1 bytes in p->line and
- * counts the rest.  Returns its length without the LF; -1 at the end of
- * the file, on a read error or past CONFIG_MAX_BYTES.  *nul says whether
- * the line has a NUL byte.
+ * counts the rest.  Returns its length without the LF, a CR before it and
+ * (on line 1) a UTF-8 BOM; -1 at the end of the file, on a read error or
+ * past CONFIG_MAX_BYTES.  *nul says whether the line has a NUL byte.
  */
 static ssize_t
 get_line(struct parse *p, bool *nul)
 {
 	size_t len = 0, kept;
-	int c = EOF;
+	int c = EOF, last = EOF;
 
 	*nul = false;
 	while ((c = getc(p->fp)) != EOF) {
@@ -516,6 +517,7 @@ get_line(struct parse *p, bool *nul)
 		if (len < LINE_KEEP - 1)
 			p->line[len] = (char)c;
 		*nul |= c == '\0';
+		last = c;
 		len++;
 	}
 	if (c == EOF && (ferror(p->fp) || len == 0)) {
@@ -524,8 +526,15 @@ get_line(struct parse *p, bool *nul)
 			    strerror(errno));
 		return -1;
 	}
+	if (last == '\r')		/* CR LF: the CR is part of the line end */
+		len--;
 	kept = len < LINE_KEEP - 1 ? len : LINE_KEEP - 1;
 	p->line[kept] = '\0';
+	if (p->lineno == 0 && kept >= 3 &&
+	    memcmp(p->line, "\xef\xbb\xbf", 3) == 0) {
+		memmove(p->line, p->line + 3, kept - 3 + 1);
+		len -= 3;
+	}
 	return (ssize_t)len;
 }
 
@@ -559,12 +568,16 @@ read_line(char *str, int num, void *stream)
 		add_error(p, "%s:%u: line too long (%zu characters; at most "
 		    "%zu)", p->name, p->lineno, len, max);
 		ok = false;
+	} else if (strchr(p->line, '\r') != NULL) {
+		add_error(p, "%s:%u: carriage return (CR) inside the line; "
+		    "lines end in LF or CR LF", p->name, p->lineno);
+		ok = false;
 	}
 	for (s = p->line; *s == ' ' || *s == '\t'; s++)
 		;
 	if (ok && *s == '[')
 		ok = check_section(p, s);
-	else if (ok && *s != '\0' && *s != ';' && *s != '#' && *s != '\r')
+	else if (ok && *s != '\0' && *s != ';' && *s != '#')
 		ok = check_key_line(p, s);
 	snprintf(str, (size_t)num, "%s\n", ok ? s : "");
 	return str;

@@ -248,3 +248,43 @@ t_config_size_limit_reload() {
 	alive "$PID" || fail "echod exited after reloading a 2 MiB file"
 	roundtrip x x "a client after the refused reload"
 }
+
+# A file saved on Windows: a UTF-8 BOM and CR LF line ends.
+t_config_crlf_bom() {
+	local orig=$SRC/etc/echod.conf win=$T/win.conf
+	printf '\357\273\277' > "$win"
+	sed 's/$/\r/' "$orig" >> "$win"
+	run_echod orig -T -c "$orig"
+	_expect_status 0 "echod -T on etc/echod.conf" orig
+	run_echod win -t -c "$win"
+	_expect_status 0 "echod -t on etc/echod.conf with a BOM and CR LF" win
+	run_echod wint -T -c "$win"
+	_expect_status 0 "echod -T on etc/echod.conf with a BOM and CR LF" wint
+	cmp -s "$T/orig.out" "$T/wint.out" ||
+	    fail "echod -T differs for the CR LF copy: $(diff "$T/orig.out" "$T/wint.out" | head -n 6 | cat -v)"
+
+	# 198 characters and a CR are within the limit; 199 are not.
+	{
+		printf '[talk]\r\ngreeting = '
+		printf '%0187d\r\n' 0
+	} > "$T/198.conf"
+	run_echod l198 -T -c "$T/198.conf"
+	_expect_status 0 "echod -T on a 198-character line ending in CR LF" l198
+	_has_setting "$T/l198.out" greeting "$(printf '%0187d' 0)" ||
+	    fail "the greeting of the 198-character line is not kept whole: $(grep greeting "$T/l198.out" | cat -v)"
+	printf '[talk]\r\ngreeting = %0188d\r\n' 0 > "$T/199.conf"
+	run_echod l199 -t -c "$T/199.conf"
+	_expect_status 78 "echod -t on a 199-character line ending in CR LF" l199
+	grep -qF "echod: $T/199.conf:2: line too long (199 characters; at most 198)" "$T/l199.err" ||
+	    fail "no 'line too long (199' error: $(head -c 300 "$T/l199.err" | cat -v)"
+}
+
+# A CR that does not end a line is an error, said once at its line.
+t_config_lone_cr() {
+	printf '[server]\nlisten = 127.0.0.1:0\rmode = talk\n[talk]\n' > "$T/cr.conf"
+	run_echod cr -t -c "$T/cr.conf"
+	_expect_status 78 "echod -t on a line with a CR inside" cr
+	grep -qxF "echod: $T/cr.conf:2: carriage return (CR) inside the line; lines end in LF or CR LF" "$T/cr.err" ||
+	    fail "no 'carriage return' error at line 2: $(head -c 300 "$T/cr.err" | cat -v)"
+	assert_eq 1 "$(wc -l < "$T/cr.err")" "number of error lines for one CR"
+}

@@ -870,18 +870,24 @@ greeting_line(char *buf, size_t len)
 	buf[len] = '\0';
 }
 
+/* With LF or CR LF line ends: the CR does not count. */
 static void
 line_of_198_is_fine(void **state)
 {
 	(void)state;
+	static const char *const ends[] = { "\n", "\r\n" };
 	char line[199], text[512];
 	struct config *cfg;
+	size_t i;
 
 	greeting_line(line, 198);
-	snprintf(text, sizeof(text), "[talk]\n%s\n", line);
-	cfg = load_ok(text);
-	assert_int_equal(strlen(cfg->talk.greeting), 198 - 11);
-	config_unref(cfg);
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "[talk]%s%s%s", ends[i], line,
+		    ends[i]);
+		cfg = load_ok(text);
+		assert_int_equal(strlen(cfg->talk.greeting), 198 - 11);
+		config_unref(cfg);
+	}
 }
 
 static void
@@ -987,6 +993,61 @@ stream_over_size_limit(void **state)
 	    "reading\n");
 	free(err);
 	free(text);
+}
+
+/* Files saved on Windows: a BOM, CR LF line ends. */
+static void
+bom_and_crlf_accepted(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("\xef\xbb\xbf[talk]\r\n"
+	    "greeting = hi there\r\n"
+	    "\r\n"
+	    "; comment\r\n"
+	    "stop_word = BYE\r\n"
+	    "[server]\r\n"
+	    "mode = talk");
+
+	assert_string_equal(cfg->talk.greeting, "hi there");
+	assert_string_equal(cfg->talk.stop_word, "BYE");
+	assert_int_equal(cfg->mode, MODE_TALK);
+	config_unref(cfg);
+	/* A BOM alone, a BOM before a key, a CR at the very end. */
+	config_unref(load_ok("\xef\xbb\xbf"));
+	cfg = load_ok("\xef\xbb\xbf[server]\nmode = talk\r");
+	assert_int_equal(cfg->mode, MODE_TALK);
+	config_unref(cfg);
+}
+
+/* Only the first line may start with a BOM. */
+static void
+bom_after_line_1_is_error(void **state)
+{
+	(void)state;
+	const char *err = load_err("[server]\n\xef\xbb\xbfmode = talk\n");
+
+	assert_contains(err, "test.conf:2: \\xef\\xbb\\xbfmode: unknown key");
+}
+
+/* A CR that does not end a line is an error, once, at its line. */
+static void
+lone_cr_is_error(void **state)
+{
+	(void)state;
+	const char *err = load_err("[server]\r\n"
+	    "mode = echo\rmode = talk\n"
+	    "[talk]\r\n"
+	    "reply = x\n");
+
+	assert_contains(err, "test.conf:2: carriage return (CR) inside the "
+	    "line; lines end in LF or CR LF\n");
+	assert_contains(err, "test.conf:4: reply:");
+	assert_not_contains(err, "test.conf:3:");
+	assert_contains(load_err("[server]\rmode = talk\n"),
+	    "test.conf:1: carriage return");
+	/* Of two CRs before the LF, only the last ends the line. */
+	assert_contains(load_err("[server]\r\r\n"),
+	    "test.conf:1: carriage return");
 }
 
 static void
@@ -1401,6 +1462,9 @@ run_config_tests(void)
 		cmocka_unit_test(long_line_keeps_line_numbers),
 		cmocka_unit_test(long_line_length_is_counted),
 		cmocka_unit_test(stream_over_size_limit),
+		cmocka_unit_test(bom_and_crlf_accepted),
+		cmocka_unit_test(bom_after_line_1_is_error),
+		cmocka_unit_test(lone_cr_is_error),
 		cmocka_unit_test(multiple_errors_all_reported),
 		cmocka_unit_test(errors_are_one_per_line),
 		cmocka_unit_test(comments_and_blank_lines),
