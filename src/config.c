@@ -118,6 +118,11 @@ struct parse {
 	char line[LINE_KEEP];	/* the start of that line */
 	size_t total;		/* bytes read from the file */
 	bool too_big;		/* past CONFIG_MAX_BYTES: stop reading */
+	struct heard {		/* each listen value: its sockets, its line */
+		struct bind_addr *v;
+		size_t n;
+		unsigned line;
+	} heard[CONFIG_MAX_LISTEN];
 	struct config *cfg;
 	bool section_known;
 	unsigned seen[NKEYS];	/* line a key was first set on, or 0 */
@@ -281,6 +286,44 @@ add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The listen value just added, cfg->listen[n_listen - 1], may not serve a
+ * socket an earlier one serves: the second bind() would fail at start.
+ * "*:7" and "7", or "localhost:7" and "127.0.0.1:7", are the same socket.
+ * A name that does not resolve now is left for bind time to report.
+ */
+static int
+listen_clash(struct parse *p, char *why, size_t whylen)
+{
+	struct config *cfg = p->cfg;
+	size_t cur = cfg->n_listen - 1, i, a, b;
+	struct heard *h = &p->heard[cur], *e;
+	const struct bind_addr *shown;
+	struct listen_spec ls;
+	char addr[ADDR_STRLEN];
+
+	h->line = p->lineno;
+	if (addr_parse(cfg->listen[cur], &ls, why, whylen) != 0 ||
+	    ls.port == 0 || addr_resolve(&ls, &h->v, &h->n, why, whylen) != 0)
+		return 0;
+	for (i = 0; i < cur; i++)
+		for (e = &p->heard[i], a = 0; a < h->n; a++)
+			for (b = 0; b < e->n; b++) {
+				if (!bind_addr_overlap(&h->v[a], &e->v[b]))
+					continue;
+				/* Name the narrower of the two. */
+				shown = addr_is_any(&h->v[a]) ? &e->v[b] :
+				    &h->v[a];
+				addr_format((const struct sockaddr *)
+				    &shown->sa, shown->len, addr, sizeof(addr));
+				snprintf(why, whylen, "'%s' and '%s' (line %u) "
+				    "both serve %s", cfg->listen[cur],
+				    cfg->listen[i], e->line, addr);
+				return -1;
+			}
+	return 0;
+}
+
 /* Appends a rule to allow or deny (which follow each other in struct). */
 static int
 add_rule(struct config *cfg, const struct key *k, const char *value,
@@ -428,7 +471,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (p->seen[idx] == 0)
 		p->seen[idx] = p->lineno;
-	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0)
+	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0 ||
+	    (k->kind == K_LISTEN && listen_clash(p, why, sizeof(why)) != 0))
 		add_error(p, "%s:%u: %s: %s", p->name, p->lineno, esc, why);
 	return 1;
 }
@@ -608,6 +652,7 @@ config_load_stream(FILE *fp, const char *name,
 {
 	struct parse p;
 	char why[64];
+	size_t i;
 	int r;
 
 	memset(&p, 0, sizeof(p));
@@ -628,6 +673,8 @@ config_load_stream(FILE *fp, const char *name,
 	if (p.cfg->n_listen == 0 && add_listen(p.cfg, "*:7", why,
 	    sizeof(why)) != 0)
 		add_error(&p, "%s: %s", name, why);
+	for (i = 0; i < CONFIG_MAX_LISTEN; i++)
+		free(p.heard[i].v);
 	if (p.nerrors > 0) {
 		config_unref(p.cfg);
 		*errors = p.errors != NULL ? p.errors :

@@ -210,6 +210,52 @@ listen_rejects_bad_spec(void **state)
 	key_fails("server", "listen", "70000");
 }
 
+/* Two values that mean one socket: the second bind() would fail. */
+static void
+listen_same_socket_is_error(void **state)
+{
+	(void)state;
+	const char *err;
+
+	err = load_err("[server]\n"
+	    "listen = 7007\n"
+	    "listen = 127.0.0.1:7008\n"
+	    "listen = *:7007\n");
+	assert_contains(err, "test.conf:4: listen: '*:7007' and '7007' "
+	    "(line 2) both serve ");
+	assert_not_contains(err, "test.conf:3:");
+	err = load_err("[server]\n"
+	    "listen = 0.0.0.0:7007\n"
+	    "listen = 127.0.0.1:7007\n");
+	assert_contains(err, "test.conf:3: listen: '127.0.0.1:7007' and "
+	    "'0.0.0.0:7007' (line 2) both serve 127.0.0.1:7007\n");
+	/* The narrower address is named, whichever comes first. */
+	err = load_err("[server]\n"
+	    "listen = [::1]:7007\n"
+	    "listen = [::]:7007\n");
+	assert_contains(err, "test.conf:3: listen: '[::]:7007' and "
+	    "'[::1]:7007' (line 2) both serve [::1]:7007\n");
+}
+
+/* Port 0 asks for a new port each time; other addresses do not clash. */
+static void
+listen_distinct_sockets_are_fine(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("[server]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "listen = 127.0.0.1:0\n"
+	    "listen = *:0\n"
+	    "listen = 127.0.0.1:7007\n"
+	    "listen = 127.0.0.2:7007\n"
+	    "listen = [::1]:7007\n"
+	    "listen = [::]:7008\n"
+	    "listen = 0.0.0.0:7008\n");
+
+	assert_int_equal(cfg->n_listen, 8);
+	config_unref(cfg);
+}
+
 /* [server] backlog */
 
 static void
@@ -1410,6 +1456,8 @@ run_config_tests(void)
 		cmocka_unit_test(listen_accepts_64),
 		cmocka_unit_test(listen_rejects_65),
 		cmocka_unit_test(listen_rejects_bad_spec),
+		cmocka_unit_test(listen_same_socket_is_error),
+		cmocka_unit_test(listen_distinct_sockets_are_fine),
 		cmocka_unit_test(backlog_valid),
 		cmocka_unit_test(backlog_invalid),
 		cmocka_unit_test(backlog_out_of_range),
