@@ -63,9 +63,10 @@ BUILD_DEPS = pkg-config libinih-dev
 # systemd for systemd-analyze (verify, security); man-db because verify
 # looks the units' Documentation= pages up with man; strace to check the
 # unit's system call filter against what echod does; mandoc for -Tlint;
-# iproute2 for ss (a listening socket's queue length).
+# iproute2 for ss (a listening socket's queue length); time (GNU) for the
+# peak memory of reading a huge config file.
 TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
-	iproute2
+	iproute2 time
 
 UNITS = systemd/echod.service systemd/echod.socket
 

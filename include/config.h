@@ -14,6 +14,9 @@
 #endif
 #define CONFIG_MAX_LISTEN 64
 #define CONFIG_MAX_RULES 1024	/* [access] allow, and deny, each */
+/* The largest configuration file read; a bigger one is an error. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES_TEXT "1 MiB"
 
 enum echod_mode {
 	MODE_ECHO,
@@ -81,7 +84,8 @@ struct config_overrides {
  * Reads and validates a config file.  On failure returns NULL and sets
  * *errors to a malloc'd text of one or more lines, each
  * "NAME:LINE: key: reason" (or "NAME: reason" when the file cannot be
- * read); the caller frees it.  ov may be NULL.
+ * read or is larger than CONFIG_MAX_BYTES); the caller frees it.  ov may
+ * be NULL.  A UTF-8 BOM at the start and CR LF line ends are accepted.
  */
 struct config *config_load(const char *path,
     const struct config_overrides *ov, char **errors);

@@ -2,6 +2,7 @@
 #ifndef ECHOD_LISTENER_H
 #define ECHOD_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
@@ -13,6 +14,9 @@ struct listener {
 	char *spec;		/* the listen value it came from */
 	unsigned nth;		/* which repeat of that value ("*:0" twice) */
 	char addr[ADDR_STRLEN];	/* what it is bound to, real port included */
+	struct bind_addr at;	/* the same, to compare and to bind again */
+	bool reuse_port;	/* as opened, to open it again */
+	unsigned backlog;
 };
 
 struct listeners {
@@ -21,10 +25,16 @@ struct listeners {
 };
 
 /*
- * Makes *ls match cfg's listen values: sockets whose value is unchanged
- * are kept (their backlog updated), new ones are opened, dropped ones are
- * closed.  All or nothing: if any new socket cannot be opened, *ls is left
- * as it was and -1 is returned with the reason logged.
+ * Makes *ls match cfg's listen values.  They are compared by the sockets
+ * they mean, not by their text: a running socket bound to an address a
+ * value still means is kept ("7" and "*:7" are one socket; of
+ * "localhost:7", "127.0.0.1:7" keeps 127.0.0.1:7 and drops [::1]:7), and
+ * its backlog updated; port 0 values keep their sockets by value.  New
+ * sockets are opened while the old ones still serve, except one that
+ * overlaps a socket being dropped ("*:7" to "127.0.0.1:7"): that one is
+ * closed first.  All or nothing: on any failure, what was opened is
+ * closed, what was closed is opened again, and -1 is returned with the
+ * reason logged.
  */
 int listeners_update(struct listeners *ls, const struct config *cfg);
 

@@ -47,8 +47,10 @@ bool log_limit_ok(struct log_limit *l, unsigned interval_ms,
 
 /*
  * Escapes n bytes of untrusted data for a log line: printable ASCII and
- * valid UTF-8 (except C1 controls) are kept, a backslash becomes "\\",
- * and every other byte becomes "\xHH".  The result is always
+ * valid UTF-8 are kept, a backslash becomes "\\", and every other byte
+ * becomes "\xHH": controls, invalid UTF-8, and the bytes of C1 controls
+ * and of invisible format characters (bidi controls, zero-width
+ * characters, tags; the table is in log.c).  The result is always
  * NUL-terminated; when it does not fit in dstlen, it is cut at a whole
  * escape and ends in "...".  Returns the length written.
  */

@@ -2,9 +2,12 @@
  * The configuration file.  inih splits lines into section, key and value;
  * echod feeds it lines through its own reader so that it can report an
  * over-long line (which the distribution's inih would silently cut and
- * then misnumber) and every syntax error at its true line number.  One
- * handler matches section and key against a table and validates the value
- * with its unit and range.
+ * then misnumber) and every syntax error at its true line number.  The
+ * reader streams: it keeps the start of a line and only counts the rest,
+ * and stops at CONFIG_MAX_BYTES, so no file can make it hold much memory.
+ * It also takes files edited on Windows (a UTF-8 BOM, CR LF line ends).
+ * One handler matches section and key against a table and validates the
+ * value with its unit and range.
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -25,6 +29,8 @@
 #include "units.h"
 
 #define MAX_ERRORS 20
+/* Room for the longest line inih takes (198 characters), a CR and a NUL. */
+#define LINE_KEEP 256
 /* For messages; the sections of keys[] below, in order. */
 #define KNOWN_SECTIONS "[server], [talk], [access], [log]"
 
@@ -123,8 +129,14 @@ struct parse {
 	FILE *fp;
 	const char *name;
 	unsigned lineno;	/* of the line last given to inih */
-	char *line;		/* getline() buffer */
-	size_t cap;
+	char line[LINE_KEEP];	/* the start of that line */
+	size_t total;		/* bytes read from the file */
+	bool too_big;		/* past CONFIG_MAX_BYTES: stop reading */
+	struct heard {		/* each listen value: its sockets, its line */
+		struct bind_addr *v;
+		size_t n;
+		unsigned line;
+	} heard[CONFIG_MAX_LISTEN];
 	struct config *cfg;
 	bool section_known;
 	unsigned seen[NKEYS];	/* line a key was first set on, or 0 */
@@ -305,6 +317,44 @@ add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The listen value just added, cfg->listen[n_listen - 1], may not serve a
+ * socket an earlier one serves: the second bind() would fail at start.
+ * "*:7" and "7", or "localhost:7" and "127.0.0.1:7", are the same socket.
+ * A name that does not resolve now is left for bind time to report.
+ */
+static int
+listen_clash(struct parse *p, char *why, size_t whylen)
+{
+	struct config *cfg = p->cfg;
+	size_t cur = cfg->n_listen - 1, i, a, b;
+	struct heard *h = &p->heard[cur], *e;
+	const struct bind_addr *shown;
+	struct listen_spec ls;
+	char addr[ADDR_STRLEN];
+
+	h->line = p->lineno;
+	if (addr_parse(cfg->listen[cur], &ls, why, whylen) != 0 ||
+	    ls.port == 0 || addr_resolve(&ls, &h->v, &h->n, why, whylen) != 0)
+		return 0;
+	for (i = 0; i < cur; i++)
+		for (e = &p->heard[i], a = 0; a < h->n; a++)
+			for (b = 0; b < e->n; b++) {
+				if (!bind_addr_overlap(&h->v[a], &e->v[b]))
+					continue;
+				/* Name the narrower of the two. */
+				shown = addr_is_any(&h->v[a]) ? &e->v[b] :
+				    &h->v[a];
+				addr_format((const struct sockaddr *)
+				    &shown->sa, shown->len, addr, sizeof(addr));
+				snprintf(why, whylen, "'%s' and '%s' (line %u) "
+				    "both serve %s", cfg->listen[cur],
+				    cfg->listen[i], e->line, addr);
+				return -1;
+			}
+	return 0;
+}
+
 /* Appends a rule to allow or deny (which follow each other in struct). */
 static int
 add_rule(struct config *cfg, const struct key *k, const char *value,
@@ -452,7 +502,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	}
 	if (p->seen[idx] == 0)
 		p->seen[idx] = p->lineno;
-	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0)
+	if (set_value(p->cfg, k, value, why, sizeof(why)) != 0 ||
+	    (k->kind == K_LISTEN && listen_clash(p, why, sizeof(why)) != 0))
 		add_error(p, "%s:%u: %s: %s", p->name, p->lineno, esc, why);
 	return 1;
 }
@@ -505,6 +556,63 @@ check_key_line(struct parse *p, const char *s)
 	return false;
 }
 
+/* Drops every error found so far: the file is too big, nothing else. */
+static void
+refuse_size(struct parse *p)
+{
+	free(p->errors);
+	p->errors = NULL;
+	p->errlen = 0;
+	p->nerrors = 0;
+	add_error(p, "%s: larger than %s; stopped reading", p->name,
+	    CONFIG_MAX_BYTES_TEXT);
+	p->too_big = true;
+}
+
+/*
+ * Reads the next line: keeps its first LINE_KEEP - 1 bytes in p->line and
+ * counts the rest.  Returns its length without the LF, a CR before it and
+ * (on line 1) a UTF-8 BOM; -1 at the end of the file, on a read error or
+ * past CONFIG_MAX_BYTES.  *nul says whether the line has a NUL byte.
+ */
+static ssize_t
+get_line(struct parse *p, bool *nul)
+{
+	size_t len = 0, kept;
+	int c = EOF, last = EOF;
+
+	*nul = false;
+	while ((c = getc(p->fp)) != EOF) {
+		if (++p->total > CONFIG_MAX_BYTES) {
+			refuse_size(p);
+			return -1;
+		}
+		if (c == '\n')
+			break;
+		if (len < LINE_KEEP - 1)
+			p->line[len] = (char)c;
+		*nul |= c == '\0';
+		last = c;
+		len++;
+	}
+	if (c == EOF && (ferror(p->fp) || len == 0)) {
+		if (ferror(p->fp))
+			add_error(p, "%s: read error: %s", p->name,
+			    strerror(errno));
+		return -1;
+	}
+	if (last == '\r')		/* CR LF: the CR is part of the line end */
+		len--;
+	kept = len < LINE_KEEP - 1 ? len : LINE_KEEP - 1;
+	p->line[kept] = '\0';
+	if (p->lineno == 0 && kept >= 3 &&
+	    memcmp(p->line, "\xef\xbb\xbf", 3) == 0) {
+		memmove(p->line, p->line + 3, kept - 3 + 1);
+		len -= 3;
+	}
+	return (ssize_t)len;
+}
+
 /*
  * inih's line source (an fgets() work-alike).  It hands inih exactly one
  * line per call, so inih's line count stays true: a line that is too long
@@ -515,38 +623,36 @@ static char *
 read_line(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
+	size_t max = (size_t)num - 2, len;
 	ssize_t n;
 	const char *s;
-	size_t len;
-	bool ok = true;
+	bool ok = true, nul;
 
-	if (p->nerrors >= MAX_ERRORS)
+	if (max > LINE_KEEP - 2)
+		max = LINE_KEEP - 2;
+	if (p->too_big || p->nerrors >= MAX_ERRORS ||
+	    (n = get_line(p, &nul)) < 0)
 		return NULL;
-	n = getline(&p->line, &p->cap, p->fp);
-	if (n < 0) {
-		if (ferror(p->fp))
-			add_error(p, "%s: read error: %s", p->name,
-			    strerror(errno));
-		return NULL;
-	}
 	p->lineno++;
 	len = (size_t)n;
-	if (len > 0 && p->line[len - 1] == '\n')
-		p->line[--len] = '\0';
-	if (memchr(p->line, '\0', len) != NULL) {
+	if (nul) {
 		add_error(p, "%s:%u: line contains a NUL byte", p->name,
 		    p->lineno);
 		ok = false;
-	} else if (len > (size_t)num - 2) {
+	} else if (len > max) {
 		add_error(p, "%s:%u: line too long (%zu characters; at most "
-		    "%d)", p->name, p->lineno, len, num - 2);
+		    "%zu)", p->name, p->lineno, len, max);
+		ok = false;
+	} else if (strchr(p->line, '\r') != NULL) {
+		add_error(p, "%s:%u: carriage return (CR) inside the line; "
+		    "lines end in LF or CR LF", p->name, p->lineno);
 		ok = false;
 	}
 	for (s = p->line; *s == ' ' || *s == '\t'; s++)
 		;
 	if (ok && *s == '[')
 		ok = check_section(p, s);
-	else if (ok && *s != '\0' && *s != ';' && *s != '#' && *s != '\r')
+	else if (ok && *s != '\0' && *s != ';' && *s != '#')
 		ok = check_key_line(p, s);
 	snprintf(str, (size_t)num, "%s\n", ok ? s : "");
 	return str;
@@ -577,6 +683,7 @@ config_load_stream(FILE *fp, const char *name,
 {
 	struct parse p;
 	char why[64];
+	size_t i;
 	int r;
 
 	memset(&p, 0, sizeof(p));
@@ -592,12 +699,13 @@ config_load_stream(FILE *fp, const char *name,
 		add_error(&p, "%s:%d: syntax error", name, r);
 	else if (r < 0)
 		add_error(&p, "%s: out of memory", name);
-	if (p.nerrors >= MAX_ERRORS)
+	if (p.nerrors >= MAX_ERRORS && !p.too_big)
 		add_error(&p, "%s: too many errors; stopped reading", name);
 	if (p.cfg->n_listen == 0 && add_listen(p.cfg, "*:7", why,
 	    sizeof(why)) != 0)
 		add_error(&p, "%s: %s", name, why);
-	free(p.line);
+	for (i = 0; i < CONFIG_MAX_LISTEN; i++)
+		free(p.heard[i].v);
 	if (p.nerrors > 0) {
 		config_unref(p.cfg);
 		*errors = p.errors != NULL ? p.errors :
@@ -615,12 +723,22 @@ config_load(const char *path, const struct config_overrides *ov,
     char **errors)
 {
 	struct config *cfg;
+	struct stat st;
 	char msg[512];
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(msg, sizeof(msg), "%s: %s\n", path, strerror(errno));
 		*errors = strdup(msg);
+		return NULL;
+	}
+	/* A file known to be too big is refused without reading it. */
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > CONFIG_MAX_BYTES) {
+		snprintf(msg, sizeof(msg), "%s: larger than %s (%lld bytes)\n",
+		    path, CONFIG_MAX_BYTES_TEXT, (long long)st.st_size);
+		*errors = strdup(msg);
+		fclose(fp);
 		return NULL;
 	}
 	cfg = config_load_stream(fp, path, ov, errors);

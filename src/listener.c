@@ -3,12 +3,12 @@
  * per address it resolves to; "*:PORT" is a single dual-stack IPv6 socket
  * (or IPv4 where the kernel has no IPv6).  The sockets are non-blocking
  * so that the accept loop can drain them without ever blocking in accept().
+ * A reload compares the sockets the values mean, not their text.
  */
 #include "listener.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,20 +27,23 @@ set_int_opt(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value));
 }
 
-/* socket(), bind(), listen() for one address; returns the fd or -1. */
+/*
+ * socket(), bind(), listen() for one address; returns the fd or -1 (the
+ * reason logged, and errno kept).  *bound gets the address bound to, the
+ * real port included.
+ */
 static int
-open_one(const char *spec, const struct sockaddr *sa, socklen_t salen,
-    bool v6only, const struct config *cfg, char *bound, size_t boundlen)
+open_one(const char *spec, const struct bind_addr *ba, bool reuse_port,
+    unsigned backlog, struct bind_addr *bound)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	char want[ADDR_STRLEN];
 	const char *step;
-	int fd;
+	int fd, err;
 
-	addr_format(sa, salen, want, sizeof(want));
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	addr_format((const struct sockaddr *)&ba->sa, ba->len, want,
+	    sizeof(want));
+	fd = socket(ba->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		step = "socket";
 		goto fail;
@@ -49,36 +52,37 @@ open_one(const char *spec, const struct sockaddr *sa, socklen_t salen,
 	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
 		goto fail;
 	step = "setsockopt SO_REUSEPORT";
-	if (cfg->reuse_port &&
-	    set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
+	if (reuse_port && set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
 		goto fail;
 	step = "setsockopt IPV6_V6ONLY";
-	if (sa->sa_family == AF_INET6 &&
-	    set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, v6only) != 0)
+	if (ba->sa.ss_family == AF_INET6 &&
+	    set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ba->v6only) != 0)
 		goto fail;
 	step = "bind";
-	if (bind(fd, sa, salen) != 0)
+	if (bind(fd, (const struct sockaddr *)&ba->sa, ba->len) != 0)
 		goto fail;
 	step = "listen";
-	if (listen(fd, (int)cfg->backlog) != 0)
+	if (listen(fd, (int)backlog) != 0)
 		goto fail;
 	step = "getsockname";
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0)
+	*bound = *ba;
+	bound->len = sizeof(bound->sa);
+	if (getsockname(fd, (struct sockaddr *)&bound->sa, &bound->len) != 0)
 		goto fail;
-	addr_format((struct sockaddr *)&ss, sslen, bound, boundlen);
 	return fd;
 fail:
+	err = errno;
 	log_error("cannot listen on %s (listen = %s): %s: %s", want, spec,
-	    step, strerror(errno));
+	    step, strerror(err));
 	if (fd >= 0)
 		close(fd);
+	errno = err;
 	return -1;
 }
 
 /* Appends a socket to ls; the caller still owns fd on failure. */
 static int
-push(struct listeners *ls, int fd, const char *spec, unsigned nth,
-    const char *bound)
+push(struct listeners *ls, const struct listener *l)
 {
 	struct listener *v;
 
@@ -86,123 +90,14 @@ push(struct listeners *ls, int fd, const char *spec, unsigned nth,
 	if (v == NULL)
 		goto nomem;
 	ls->v = v;
-	if ((v[ls->n].spec = strdup(spec)) == NULL)
+	v[ls->n] = *l;
+	if ((v[ls->n].spec = strdup(l->spec)) == NULL)
 		goto nomem;
-	v[ls->n].fd = fd;
-	v[ls->n].nth = nth;
-	snprintf(v[ls->n].addr, sizeof(v[ls->n].addr), "%s", bound);
 	ls->n++;
 	return 0;
 nomem:
-	log_error("out of memory for listen = %s", spec);
+	log_error("out of memory for listen = %s", l->spec);
 	return -1;
-}
-
-/* Appends a socket opened here, closing it if it cannot be kept. */
-static int
-push_new(struct listeners *ls, int fd, const char *spec, unsigned nth,
-    const char *bound)
-{
-	if (fd < 0)
-		return -1;
-	if (push(ls, fd, spec, nth, bound) != 0) {
-		close(fd);
-		return -1;
-	}
-	return 0;
-}
-
-/* "*:PORT": one dual-stack socket, or IPv4 alone without IPv6. */
-static int
-open_wildcard(struct listeners *ls, const char *spec, unsigned nth,
-    unsigned short port, const struct config *cfg)
-{
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-	    .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT };
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY) };
-	char bound[ADDR_STRLEN];
-	int fd;
-
-	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		close(fd);
-		fd = open_one(spec, (struct sockaddr *)&sin6, sizeof(sin6),
-		    false, cfg, bound, sizeof(bound));
-	} else if (errno == EAFNOSUPPORT) {
-		fd = open_one(spec, (struct sockaddr *)&sin, sizeof(sin),
-		    false, cfg, bound, sizeof(bound));
-	} else
-		log_error("cannot listen on %s: socket: %s", spec,
-		    strerror(errno));
-	return push_new(ls, fd, spec, nth, bound);
-}
-
-/* Opens every address spec resolves to and appends them to ls. */
-static int
-open_spec(struct listeners *ls, const char *spec, unsigned nth,
-    const struct config *cfg)
-{
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-	    .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res, *ai;
-	struct listen_spec lsp;
-	char why[256], port[8], bound[ADDR_STRLEN];
-	int fd, r;
-
-	if (addr_parse(spec, &lsp, why, sizeof(why)) != 0) {
-		log_error("listen: %s", why);
-		return -1;
-	}
-	if (lsp.host[0] == '\0')
-		return open_wildcard(ls, spec, nth, lsp.port, cfg);
-	snprintf(port, sizeof(port), "%u", lsp.port);
-	if (lsp.bracketed)
-		hints.ai_flags |= AI_NUMERICHOST;
-	if ((r = getaddrinfo(lsp.host, port, &hints, &res)) != 0) {
-		log_error("cannot listen on %s: %s", spec, gai_strerror(r));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		/* An explicit IPv6 address means IPv6 only. */
-		fd = open_one(spec, ai->ai_addr, ai->ai_addrlen, true, cfg,
-		    bound, sizeof(bound));
-		if (push_new(ls, fd, spec, nth, bound) != 0) {
-			freeaddrinfo(res);
-			return -1;
-		}
-	}
-	freeaddrinfo(res);
-	return 0;
-}
-
-static bool
-has_fd(const struct listeners *ls, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < ls->n; i++)
-		if (ls->v[i].fd == fd)
-			return true;
-	return false;
-}
-
-/* Copies the old sockets for spec into next: 1 if any, 0 if none, -1. */
-static int
-keep_spec(const struct listeners *old, struct listeners *next,
-    const char *spec, unsigned nth)
-{
-	int found = 0;
-	size_t i;
-
-	for (i = 0; i < old->n; i++) {
-		if (strcmp(old->v[i].spec, spec) != 0 || old->v[i].nth != nth)
-			continue;
-		if (push(next, old->v[i].fd, spec, nth, old->v[i].addr) != 0)
-			return -1;
-		found = 1;
-	}
-	return found;
 }
 
 static void
@@ -211,7 +106,7 @@ free_all(struct listeners *ls, bool close_fds)
 	size_t i;
 
 	for (i = 0; i < ls->n; i++) {
-		if (close_fds)
+		if (close_fds && ls->v[i].fd >= 0)
 			close(ls->v[i].fd);
 		free(ls->v[i].spec);
 	}
@@ -233,47 +128,276 @@ repeat_of(const struct config *cfg, size_t i)
 	return nth;
 }
 
-int
-listeners_update(struct listeners *ls, const struct config *cfg)
+/*
+ * A reload's plan: one entry for each socket the new listen values mean,
+ * in their order.  An entry either keeps a running socket (old >= 0) or
+ * is opened; one that overlaps a running socket about to go is opened
+ * only after that socket is closed (late).
+ */
+struct want {
+	const char *spec;
+	unsigned nth;
+	struct bind_addr addr;
+	long old;		/* index into the running set, or -1 */
+	bool late;
+	int fd;			/* opened here, or -1 */
+	struct bind_addr bound;
+};
+
+struct plan {
+	struct want *v;
+	size_t n;
+	bool *claimed;		/* running socket kept (per old index) */
+	bool *closed;		/* running socket closed early (late) */
+};
+
+/* Adds an entry for each socket spec means; -1 (logged) on failure. */
+static int
+plan_spec(struct plan *pl, const char *spec, unsigned nth)
+{
+	struct listen_spec lsp;
+	struct bind_addr *v;
+	struct want *grown;
+	char why[256];
+	size_t n, i;
+
+	if (addr_parse(spec, &lsp, why, sizeof(why)) != 0) {
+		log_error("listen: %s", why);
+		return -1;
+	}
+	if (addr_resolve(&lsp, &v, &n, why, sizeof(why)) != 0) {
+		log_error("cannot listen on %s: %s", spec, why);
+		return -1;
+	}
+	grown = realloc(pl->v, (pl->n + n) * sizeof(*grown));
+	if (grown == NULL) {
+		log_error("out of memory for listen = %s", spec);
+		free(v);
+		return -1;
+	}
+	pl->v = grown;
+	for (i = 0; i < n; i++)
+		pl->v[pl->n++] = (struct want){ .spec = spec, .nth = nth,
+		    .addr = v[i], .old = -1, .fd = -1 };
+	free(v);
+	return 0;
+}
+
+static unsigned short
+port_of(const struct bind_addr *ba)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ba->sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ba->sa;
+
+	return ntohs(ba->sa.ss_family == AF_INET ? sin->sin_port :
+	    sin6->sin6_port);
+}
+
+/*
+ * Whether entry w may keep running socket l.  A fixed port is the same
+ * socket when the address it is bound to is the same, whatever the text
+ * ("7" and "*:7"); port 0 keeps the socket of the same value and repeat,
+ * so that the port the kernel chose survives.
+ */
+static bool
+can_keep(const struct want *w, const struct listener *l)
+{
+	if (port_of(&w->addr) != 0)
+		return bind_addr_same(&w->addr, &l->at);
+	return strcmp(w->spec, l->spec) == 0 && w->nth == l->nth &&
+	    bind_addr_same_host(&w->addr, &l->at);
+}
+
+/*
+ * Matches entries with running sockets, fixed ports first: they may take
+ * over a socket a port 0 value had opened.  Then marks late the entries
+ * that overlap a socket about to go.
+ */
+static void
+plan_keep(struct plan *pl, const struct listeners *old)
+{
+	struct want *w;
+	size_t i, j;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < pl->n; i++) {
+			w = &pl->v[i];
+			if ((port_of(&w->addr) == 0) != (pass == 1))
+				continue;
+			for (j = 0; j < old->n && w->old < 0; j++)
+				if (!pl->claimed[j] &&
+				    can_keep(w, &old->v[j])) {
+					w->old = (long)j;
+					pl->claimed[j] = true;
+				}
+		}
+	for (i = 0; i < pl->n; i++)
+		for (j = 0; j < old->n && pl->v[i].old < 0; j++)
+			if (!pl->claimed[j] &&
+			    bind_addr_overlap(&pl->v[i].addr, &old->v[j].at))
+				pl->v[i].late = true;
+}
+
+/* Opens the entries to be opened now (late or not); -1 on a failure. */
+static int
+plan_open(struct plan *pl, bool late, const struct config *cfg)
+{
+	struct want *w;
+	size_t i;
+
+	for (i = 0; i < pl->n; i++) {
+		w = &pl->v[i];
+		if (w->old >= 0 || w->late != late)
+			continue;
+		w->fd = open_one(w->spec, &w->addr, cfg->reuse_port,
+		    cfg->backlog, &w->bound);
+		if (w->fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Closes the running sockets that late entries overlap. */
+static void
+close_early(struct plan *pl, struct listeners *old)
+{
+	size_t i, j;
+
+	for (j = 0; j < old->n; j++)
+		for (i = 0; i < pl->n && !pl->claimed[j] && !pl->closed[j];
+		    i++)
+			if (pl->v[i].late &&
+			    bind_addr_overlap(&pl->v[i].addr, &old->v[j].at)) {
+				close(old->v[j].fd);
+				old->v[j].fd = -1;
+				pl->closed[j] = true;
+			}
+}
+
+/*
+ * After a failed reload: opens again the running sockets close_early()
+ * closed, on the very address and port they had.  One that cannot be
+ * opened (another process took its port meanwhile) is lost, and said so.
+ */
+static void
+restore_early(struct plan *pl, struct listeners *old)
+{
+	struct listener *l;
+	struct bind_addr bound;
+	size_t j, k;
+
+	for (j = 0; j < old->n; j++) {
+		if (!pl->closed[j])
+			continue;
+		l = &old->v[j];
+		l->fd = open_one(l->spec, &l->at, l->reuse_port, l->backlog,
+		    &bound);
+		if (l->fd < 0)
+			log_error("no longer listening on %s: it could not be "
+			    "opened again after the failed reload", l->addr);
+	}
+	for (j = k = 0; j < old->n; j++) {
+		if (old->v[j].fd >= 0)
+			old->v[k++] = old->v[j];
+		else
+			free(old->v[j].spec);
+	}
+	old->n = k;
+}
+
+static void
+plan_free(struct plan *pl)
+{
+	free(pl->v);
+	free(pl->claimed);
+	free(pl->closed);
+}
+
+/* The new running set, in the order of the plan. */
+static int
+plan_commit(struct plan *pl, struct listeners *ls, const struct config *cfg)
 {
 	struct listeners next = { NULL, 0 };
-	size_t i, first;
-	unsigned nth;
-	int r;
+	struct listener l;
+	struct want *w;
+	size_t i;
 
-	for (i = 0; i < cfg->n_listen; i++) {
-		nth = repeat_of(cfg, i);
-		if ((r = keep_spec(ls, &next, cfg->listen[i], nth)) < 0)
-			goto undo;
-		if (r > 0)
-			continue;
-		first = next.n;
-		if (open_spec(&next, cfg->listen[i], nth, cfg) != 0)
-			goto undo;
-		for (; first < next.n; first++)
-			log_info("listening on %s", next.v[first].addr);
-	}
-	for (i = 0; i < ls->n; i++)
-		if (!has_fd(&next, ls->v[i].fd)) {
-			log_info("no longer listening on %s", ls->v[i].addr);
-			close(ls->v[i].fd);
+	for (i = 0; i < pl->n; i++) {
+		w = &pl->v[i];
+		if (w->old >= 0)
+			l = ls->v[w->old];
+		else {
+			l.fd = w->fd;
+			l.at = w->bound;
+			addr_format((const struct sockaddr *)&w->bound.sa,
+			    w->bound.len, l.addr, sizeof(l.addr));
 		}
-	/* listen() again on a listening socket updates its backlog. */
-	for (i = 0; i < next.n; i++)
-		if (has_fd(ls, next.v[i].fd) &&
-		    listen(next.v[i].fd, (int)cfg->backlog) != 0)
+		l.spec = (char *)w->spec;
+		l.nth = w->nth;
+		l.reuse_port = w->old >= 0 ? l.reuse_port : cfg->reuse_port;
+		l.backlog = cfg->backlog;
+		if (push(&next, &l) != 0) {
+			free_all(&next, false);
+			return -1;
+		}
+	}
+	for (i = 0; i < pl->n; i++) {
+		w = &pl->v[i];
+		if (w->old < 0)
+			log_info("listening on %s", next.v[i].addr);
+		/* listen() again on a listening socket updates its backlog. */
+		else if (listen(next.v[i].fd, (int)cfg->backlog) != 0)
 			log_warning("%s: cannot update backlog: %s",
 			    next.v[i].addr, strerror(errno));
+	}
+	for (i = 0; i < ls->n; i++)
+		if (!pl->claimed[i]) {
+			log_info("no longer listening on %s", ls->v[i].addr);
+			if (ls->v[i].fd >= 0)
+				close(ls->v[i].fd);
+		}
 	free_all(ls, false);
 	*ls = next;
 	return 0;
+}
+
+int
+listeners_update(struct listeners *ls, const struct config *cfg)
+{
+	struct plan pl = { NULL, 0, NULL, NULL };
+	size_t i, n = ls->n > 0 ? ls->n : 1;
+	int rc = -1;
+
+	pl.claimed = calloc(n, sizeof(*pl.claimed));
+	pl.closed = calloc(n, sizeof(*pl.closed));
+	if (pl.claimed == NULL || pl.closed == NULL) {
+		log_error("out of memory for the listen addresses");
+		goto out;
+	}
+	for (i = 0; i < cfg->n_listen; i++)
+		if (plan_spec(&pl, cfg->listen[i], repeat_of(cfg, i)) != 0)
+			goto out;
+	plan_keep(&pl, ls);
+	/*
+	 * New sockets first, while the old ones still serve; then those
+	 * that need an old one gone.  Any failure undoes it all.
+	 */
+	if (plan_open(&pl, false, cfg) != 0)
+		goto undo;
+	close_early(&pl, ls);
+	if (plan_open(&pl, true, cfg) != 0 || plan_commit(&pl, ls, cfg) != 0)
+		goto undo;
+	rc = 0;
+	goto out;
 undo:
-	/* Close only what was opened here; the running set stays whole. */
-	for (i = 0; i < next.n; i++)
-		if (!has_fd(ls, next.v[i].fd))
-			close(next.v[i].fd);
-	free_all(&next, false);
-	return -1;
+	for (i = 0; i < pl.n; i++)
+		if (pl.v[i].fd >= 0)
+			close(pl.v[i].fd);
+	restore_early(&pl, ls);
+out:
+	plan_free(&pl);
+	return rc;
 }
 
 /* The first socket passed by the service manager (SD_LISTEN_FDS_START). */
@@ -281,11 +405,11 @@ undo:
 
 /* Checks that fd is a listening TCP socket and makes it non-blocking. */
 static int
-check_inherited(int fd, char *bound, size_t boundlen)
+check_inherited(int fd, struct listener *l)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(int), sslen = sizeof(ss);
-	int type = 0, listening = 0, flags;
+	struct sockaddr_storage *ss = &l->at.sa;
+	socklen_t len = sizeof(int);
+	int type = 0, listening = 0, flags, v6only = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
 		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
@@ -296,13 +420,18 @@ check_inherited(int fd, char *bound, size_t boundlen)
 	if (type != SOCK_STREAM ||
 	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
 	    !listening ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
-	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+	    getsockname(fd, (struct sockaddr *)ss, &l->at.len) != 0 ||
+	    (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)) {
 		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
 		    "socket", fd);
 		return -1;
 	}
-	addr_format((struct sockaddr *)&ss, sslen, bound, boundlen);
+	len = sizeof(v6only);
+	if (ss->ss_family == AF_INET6)
+		getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len);
+	l->at.v6only = v6only != 0;
+	addr_format((struct sockaddr *)ss, l->at.len, l->addr,
+	    sizeof(l->addr));
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
@@ -335,7 +464,8 @@ listeners_inherit(struct listeners *ls)
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
 	unsigned long long n, owner;
-	char why[128], bound[ADDR_STRLEN], name[64], spec[80];
+	char why[128], name[64], spec[80];
+	struct listener l;
 	unsigned i;
 	int fd;
 
@@ -352,14 +482,18 @@ listeners_inherit(struct listeners *ls)
 	}
 	for (i = 0; i < n; i++) {
 		fd = LISTEN_FDS_START + (int)i;
-		if (check_inherited(fd, bound, sizeof(bound)) != 0)
+		memset(&l, 0, sizeof(l));
+		l.fd = fd;
+		l.at.len = sizeof(l.at.sa);
+		if (check_inherited(fd, &l) != 0)
 			goto fail;
 		inherited_name(names, i, fd, name, sizeof(name));
 		snprintf(spec, sizeof(spec), "inherited %s", name);
-		if (push(ls, fd, spec, 0, bound) != 0)
+		l.spec = spec;
+		if (push(ls, &l) != 0)
 			goto fail;
 		log_info("listening on %s (socket '%s' from the service "
-		    "manager)", bound, name);
+		    "manager)", l.addr, name);
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

@@ -138,6 +138,56 @@ log_limit_ok(struct log_limit *l, unsigned interval_ms, unsigned long *held)
 	return true;
 }
 
+/*
+ * Code points that change how a line looks without being seen: every
+ * format character (General_Category=Cf) of Unicode 15.1, as listed in
+ * its DerivedGeneralCategory.txt (bidi overrides and isolates, zero-width
+ * characters, the BOM, tags, ...), and the line and paragraph separators
+ * (Zl, Zp) that some viewers break lines at.  Sorted, for bsearch().
+ */
+static const struct range {
+	unsigned lo, hi;
+} hidden[] = {
+	{ 0x00ad, 0x00ad },	/* soft hyphen */
+	{ 0x0600, 0x0605 },	/* Arabic number signs */
+	{ 0x061c, 0x061c },	/* Arabic letter mark */
+	{ 0x06dd, 0x06dd },
+	{ 0x070f, 0x070f },
+	{ 0x0890, 0x0891 },
+	{ 0x08e2, 0x08e2 },
+	{ 0x180e, 0x180e },	/* Mongolian vowel separator */
+	{ 0x200b, 0x200f },	/* zero width space .. right-to-left mark */
+	{ 0x2028, 0x2029 },	/* line and paragraph separators (Zl, Zp) */
+	{ 0x202a, 0x202e },	/* bidi embeddings and overrides */
+	{ 0x2060, 0x2064 },	/* word joiner, invisible operators */
+	{ 0x2066, 0x206f },	/* bidi isolates, deprecated format controls */
+	{ 0xfeff, 0xfeff },	/* zero width no-break space, BOM */
+	{ 0xfff9, 0xfffb },	/* interlinear annotation */
+	{ 0x110bd, 0x110bd },
+	{ 0x110cd, 0x110cd },
+	{ 0x13430, 0x1343f },	/* Egyptian hieroglyph format controls */
+	{ 0x1bca0, 0x1bca3 },	/* shorthand format controls */
+	{ 0x1d173, 0x1d17a },	/* musical symbol format controls */
+	{ 0xe0001, 0xe0001 },	/* language tag */
+	{ 0xe0020, 0xe007f },	/* tag characters */
+};
+
+static int
+range_cmp(const void *key, const void *elem)
+{
+	unsigned cp = *(const unsigned *)key;
+	const struct range *r = elem;
+
+	return cp < r->lo ? -1 : cp > r->hi ? 1 : 0;
+}
+
+static bool
+is_hidden(unsigned cp)
+{
+	return bsearch(&cp, hidden, sizeof(hidden) / sizeof(hidden[0]),
+	    sizeof(hidden[0]), range_cmp) != NULL;
+}
+
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
 static size_t
 utf8_len(const unsigned char *p, size_t n)
@@ -168,6 +218,8 @@ utf8_len(const unsigned char *p, size_t n)
 		return 0;	/* overlong, surrogate or beyond Unicode */
 	if (cp >= 0x80 && cp <= 0x9f)
 		return 0;	/* C1 controls act on terminals too */
+	if (is_hidden(cp))
+		return 0;	/* a reader would not see what was sent */
 	return len;
 }
 

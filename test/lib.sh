@@ -395,7 +395,7 @@ start_echod() {
 
 # parse_ports: sets PORTS from every "listening on" line in the log.
 parse_ports() {
-	local line re='^<[0-7]>listening on (127\.0\.0\.1|\[::1\]):([0-9]+)$'
+	local line re='^<[0-7]>listening on (127\.0\.0\.1|\[::1\]|\[::\]|0\.0\.0\.0):([0-9]+)$'
 	PORTS=()
 	while IFS= read -r line; do
 		if [[ $line =~ $re ]]; then
@@ -495,6 +495,26 @@ assert_reloaded() {
 		fail "reload of $2 failed: $(grep "^<3>" "$LOG" | tail -n 3 | tr "\n" " ")"
 	fi
 	fail "no 'reloaded $2' line (#$_ar_n) within $1 s of SIGHUP"
+}
+
+# free_port: sets _port to a TCP port no socket here uses, below the
+# kernel's ephemeral range (so no port 0 bind and no outgoing connection
+# takes it meanwhile), for a case that needs one fixed port across a
+# reload.
+free_port() {
+	local i p hex low=32768 range
+	read -r range < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
+	    low=${range%%[[:space:]]*}
+	(( low > 12000 )) || fail "the ephemeral port range starts at $low"
+	for ((i = 0; i < 100; i++)); do
+		p=$(( 10000 + RANDOM % (low - 10000) ))
+		printf -v hex ':%04X ' "$p"
+		grep -qF -- "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null &&
+		    continue
+		_port=$p
+		return 0
+	done
+	fail "no free TCP port found between 10000 and $low"
 }
 
 has_ipv6_loopback() {

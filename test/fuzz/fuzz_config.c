@@ -5,7 +5,8 @@
  * a config or an error text, never both; every error line starts with the
  * file name and ends in '\n'; a loaded config has its values in range.
  * config_print() (echod -T) then writes it out.  Keys user and group make
- * it call getpwnam() and getgrnam().
+ * it call getpwnam() and getgrnam(); listen values are resolved to check
+ * that no two mean one socket, numeric addresses only in a fuzz build.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -161,3 +161,130 @@ t_listen_in_use() {
 	    fail "the error does not give the reason (address in use): $(head -c 300 "$T/second.err")"
 	roundtrip still still "the first echod after the failed second start"
 }
+
+# --- file size and line ends ---------------------------------------------------
+
+SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# _maxrss NAME ARGS...: like run_echod NAME ARGS (sets _rc), under GNU
+# time; sets _kb to echod's peak resident set size in KiB.  With _pipe
+# set, echod's standard input is that file through a pipe.
+_maxrss() {
+	local name=$1
+	shift
+	[[ -x /usr/bin/time ]] || skip "no /usr/bin/time (Debian package time)"
+	cat -- "${_pipe:-/dev/null}" | timeout -k 2 10 /usr/bin/time -f %M \
+	    -o "$T/$name.rss" env --default-signal "$ECHOD" "$@" \
+	    > "$T/$name.out" 2> "$T/$name.err"
+	_rc=${PIPESTATUS[1]}
+	_kb=$(tail -n 1 "$T/$name.rss")
+	[[ $_kb =~ ^[0-9]+$ ]] ||
+	    fail "no peak RSS from /usr/bin/time: $(cat "$T/$name.rss")"
+}
+
+# _refused_lean NAME WHAT KIB ERROR ARGS...: echod ARGS exits 78 with
+# exactly the line ERROR on stderr, and its peak RSS stays under $base
+# (a small file's) + KIB.
+_refused_lean() {
+	local name=$1 what=$2 kib=$3 err=$4
+	shift 4
+	_maxrss "$name" "$@"
+	_expect_status 78 "echod $* on $what" "$name"
+	grep -qxF -- "$err" "$T/$name.err" ||
+	    fail "$what: no error '$err': $(head -c 300 "$T/$name.err")"
+	(( _kb < base + kib )) ||
+	    fail "$what: peak RSS $_kb KiB (checking a small file: $base KiB)"
+}
+
+# A file over 1 MiB is refused before it is read, and a 50 MB line is
+# never held in memory: echod's peak RSS stays within 4 MiB of what
+# checking a small file takes (a correctness bound, not a timing).
+t_config_size_limit() {
+	local base big=$T/big.conf
+
+	echo_conf "$T/small.conf"
+	_maxrss small -t -c "$T/small.conf"
+	_expect_status 0 "echod -t on a small file" small
+	base=$_kb
+
+	# Exactly 1 MiB is allowed, one byte more is not.
+	echo_conf "$big"
+	yes "; $(printf '%076d' 0)" |
+	    head -c $(( 1048576 - $(stat -c %s "$big") )) >> "$big"
+	assert_eq 1048576 "$(stat -c %s "$big")" "test bug: size of the 1 MiB file"
+	run_echod mib -t -c "$big"
+	_expect_status 0 "echod -t on a file of exactly 1 MiB" mib
+	printf ';\n' >> "$big"
+	run_echod over -t -c "$big"
+	_expect_status 78 "echod -t on a file of 1 MiB and 2 bytes" over
+	grep -qxF "echod: $big: larger than 1 MiB (1048578 bytes)" "$T/over.err" ||
+	    fail "no 'larger than 1 MiB' error: $(head -c 300 "$T/over.err")"
+
+	# 50 MB on one line: refused by its size, from a file or a pipe.
+	head -c 50M /dev/zero | tr '\0' a > "$T/line.conf"
+	_refused_lean line "a 50 MB line" 4096 \
+	    "echod: $T/line.conf: larger than 1 MiB (52428800 bytes)" \
+	    -t -c "$T/line.conf"
+	_pipe=$T/line.conf _refused_lean pipe "a 50 MB line from a pipe" 4096 \
+	    "echod: /dev/stdin: larger than 1 MiB; stopped reading" \
+	    -t -c /dev/stdin
+
+	# Under the size limit, a long line is counted, not kept.
+	head -c 1000000 /dev/zero | tr '\0' a > "$T/long.conf"
+	_refused_lean long "a 1000000-character line" 512 \
+	    "echod: $T/long.conf:1: line too long (1000000 characters; at most 198)" \
+	    -t -c "$T/long.conf"
+}
+
+# On reload, a file over the limit is refused and the old one serves on.
+t_config_size_limit_reload() {
+	local conf=$T/echod.conf
+	echo_conf "$conf"
+	start_echod "$conf"
+	head -c 2M /dev/zero | tr '\0' '\n' >> "$conf"
+	kill -HUP "$PID"
+	assert_log 5 "reload failed"
+	assert_log 0 "$conf: larger than 1 MiB"
+	alive "$PID" || fail "echod exited after reloading a 2 MiB file"
+	roundtrip x x "a client after the refused reload"
+}
+
+# A file saved on Windows: a UTF-8 BOM and CR LF line ends.
+t_config_crlf_bom() {
+	local orig=$SRC/etc/echod.conf win=$T/win.conf
+	printf '\357\273\277' > "$win"
+	sed 's/$/\r/' "$orig" >> "$win"
+	run_echod orig -T -c "$orig"
+	_expect_status 0 "echod -T on etc/echod.conf" orig
+	run_echod win -t -c "$win"
+	_expect_status 0 "echod -t on etc/echod.conf with a BOM and CR LF" win
+	run_echod wint -T -c "$win"
+	_expect_status 0 "echod -T on etc/echod.conf with a BOM and CR LF" wint
+	cmp -s "$T/orig.out" "$T/wint.out" ||
+	    fail "echod -T differs for the CR LF copy: $(diff "$T/orig.out" "$T/wint.out" | head -n 6 | cat -v)"
+
+	# 198 characters and a CR are within the limit; 199 are not.
+	{
+		printf '[talk]\r\ngreeting = '
+		printf '%0187d\r\n' 0
+	} > "$T/198.conf"
+	run_echod l198 -T -c "$T/198.conf"
+	_expect_status 0 "echod -T on a 198-character line ending in CR LF" l198
+	_has_setting "$T/l198.out" greeting "$(printf '%0187d' 0)" ||
+	    fail "the greeting of the 198-character line is not kept whole: $(grep greeting "$T/l198.out" | cat -v)"
+	printf '[talk]\r\ngreeting = %0188d\r\n' 0 > "$T/199.conf"
+	run_echod l199 -t -c "$T/199.conf"
+	_expect_status 78 "echod -t on a 199-character line ending in CR LF" l199
+	grep -qF "echod: $T/199.conf:2: line too long (199 characters; at most 198)" "$T/l199.err" ||
+	    fail "no 'line too long (199' error: $(head -c 300 "$T/l199.err" | cat -v)"
+}
+
+# A CR that does not end a line is an error, said once at its line.
+t_config_lone_cr() {
+	printf '[server]\nlisten = 127.0.0.1:0\rmode = talk\n[talk]\n' > "$T/cr.conf"
+	run_echod cr -t -c "$T/cr.conf"
+	_expect_status 78 "echod -t on a line with a CR inside" cr
+	grep -qxF "echod: $T/cr.conf:2: carriage return (CR) inside the line; lines end in LF or CR LF" "$T/cr.err" ||
+	    fail "no 'carriage return' error at line 2: $(head -c 300 "$T/cr.err" | cat -v)"
+	assert_eq 1 "$(wc -l < "$T/cr.err")" "number of error lines for one CR"
+}

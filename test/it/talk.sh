@@ -156,6 +156,22 @@ t_escaping() {
 	fi
 }
 
+# A bidi override (U+202E) would show the rest of a log line reversed, a
+# zero-width space (U+200B) makes two names look alike: their bytes are
+# escaped; the reply still carries them unchanged.
+t_escaping_invisible() {
+	talk_conf
+	start_echod "$T/echod.conf"
+	printf 'user \342\200\256nimda\342\200\213!\n' > "$T/in"
+	nc_send "$T/in" "$T/out"
+	assert_file "$T/out" $'user \342\200\256nimda\342\200\213!\n' \
+	    "reply to a line with U+202E and U+200B"
+	assert_log 5 'user \xe2\x80\xaenimda\xe2\x80\x8b!'
+	if grep -q $'\342\200[\256\213]' "$LOG"; then
+		fail "a raw U+202E or U+200B reached the log: $(grep -m1 $'\342\200' "$LOG" | od -c | head -n 3)"
+	fi
+}
+
 t_mode_option() {
 	# -m talk overrides mode = echo from the file.
 	echo_conf "$T/echod.conf"

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "unit.h"
 #include "addr.h"
@@ -245,6 +246,117 @@ bad_host_characters(void **state)
 	parse_ok("[fe80::1%eth0]:7");
 }
 
+/* The sockets spec means; spec must be numeric (no DNS in unit tests). */
+static size_t
+resolve(const char *spec, struct bind_addr **v)
+{
+	struct listen_spec ls = parse_ok(spec);
+	char why[256] = "";
+	size_t n;
+
+	if (addr_resolve(&ls, v, &n, why, sizeof(why)) != 0)
+		fail_msg("addr_resolve(\"%s\") failed: %s", spec, why);
+	assert_true(n >= 1);
+	return n;
+}
+
+/* The one socket spec means. */
+static struct bind_addr
+one(const char *spec)
+{
+	struct bind_addr *v, b;
+
+	assert_int_equal(resolve(spec, &v), 1);
+	b = *v;
+	free(v);
+	return b;
+}
+
+static bool
+overlap(const char *a, const char *b)
+{
+	struct bind_addr x = one(a), y = one(b);
+
+	/* The relation is symmetric. */
+	assert_true(bind_addr_overlap(&x, &y) == bind_addr_overlap(&y, &x));
+	return bind_addr_overlap(&x, &y);
+}
+
+static void
+resolve_star_is_one_dual_stack_socket(void **state)
+{
+	(void)state;
+	struct bind_addr a = one("*:7007"), b = one("7007");
+	char buf[ADDR_STRLEN];
+
+	assert_true(bind_addr_same(&a, &b));
+	assert_true(addr_is_any(&a));
+	addr_format((const struct sockaddr *)&a.sa, a.len, buf, sizeof(buf));
+	if (a.sa.ss_family == AF_INET6) {
+		assert_false(a.v6only);
+		assert_string_equal(buf, "[::]:7007");
+	} else
+		assert_string_equal(buf, "0.0.0.0:7007");
+}
+
+static void
+resolve_numeric(void **state)
+{
+	(void)state;
+	struct bind_addr a = one("127.0.0.1:7"), b = one("[::1]:7");
+	char buf[ADDR_STRLEN];
+
+	assert_int_equal(a.sa.ss_family, AF_INET);
+	assert_false(a.v6only);
+	addr_format((const struct sockaddr *)&a.sa, a.len, buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1:7");
+	assert_int_equal(b.sa.ss_family, AF_INET6);
+	assert_true(b.v6only);	/* an explicit IPv6 address: IPv6 only */
+	assert_false(addr_is_any(&a));
+	assert_false(addr_is_any(&b));
+}
+
+static void
+same_socket(void **state)
+{
+	(void)state;
+	struct bind_addr a = one("127.0.0.1:7"), b = one("127.0.0.1:8"),
+	    c = one("127.0.0.2:7"), d = one("[::]:7"), e = one("*:7");
+
+	assert_true(bind_addr_same(&a, &a));
+	assert_false(bind_addr_same(&a, &b));
+	assert_true(bind_addr_same_host(&a, &b));
+	assert_false(bind_addr_same(&a, &c));
+	assert_false(bind_addr_same_host(&a, &c));
+	/* [::] IPv6 only and the dual-stack "*" are different sockets. */
+	if (e.sa.ss_family == AF_INET6)
+		assert_false(bind_addr_same(&d, &e));
+}
+
+static void
+overlapping_sockets(void **state)
+{
+	(void)state;
+	assert_true(overlap("127.0.0.1:7", "127.0.0.1:7"));
+	assert_true(overlap("*:7", "127.0.0.1:7"));
+	assert_true(overlap("*:7", "7"));
+	assert_true(overlap("0.0.0.0:7", "127.0.0.1:7"));
+	assert_true(overlap("[::]:7", "[::1]:7"));
+	assert_true(overlap("[::1]:7", "[::1]:7"));
+	if (one("*:7").sa.ss_family == AF_INET6)
+		assert_true(overlap("*:7", "[::1]:7"));
+	assert_false(overlap("127.0.0.1:7", "127.0.0.2:7"));
+	assert_false(overlap("127.0.0.1:7", "127.0.0.1:8"));
+	assert_false(overlap("[::1]:7", "127.0.0.1:7"));
+	/* IPv6 only: 0.0.0.0 and [::] can both be bound. */
+	assert_false(overlap("[::]:7", "0.0.0.0:7"));
+	assert_false(overlap("[::]:7", "127.0.0.1:7"));
+	assert_false(overlap("[fe80::1%1]:7", "[fe80::1%2]:7"));
+	/* Port 0: each gets a port of its own. */
+	assert_false(overlap("127.0.0.1:0", "127.0.0.1:0"));
+	assert_false(overlap("*:0", "127.0.0.1:0"));
+}
+
 int
 run_addr_tests(void)
 {
@@ -268,6 +380,10 @@ run_addr_tests(void)
 		cmocka_unit_test(format_ipv4),
 		cmocka_unit_test(format_ipv6),
 		cmocka_unit_test(format_high_port),
+		cmocka_unit_test(resolve_star_is_one_dual_stack_socket),
+		cmocka_unit_test(resolve_numeric),
+		cmocka_unit_test(same_socket),
+		cmocka_unit_test(overlapping_sockets),
 	};
 
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);

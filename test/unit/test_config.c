@@ -214,6 +214,52 @@ listen_rejects_bad_spec(void **state)
 	key_fails("server", "listen", "70000");
 }
 
+/* Two values that mean one socket: the second bind() would fail. */
+static void
+listen_same_socket_is_error(void **state)
+{
+	(void)state;
+	const char *err;
+
+	err = load_err("[server]\n"
+	    "listen = 7007\n"
+	    "listen = 127.0.0.1:7008\n"
+	    "listen = *:7007\n");
+	assert_contains(err, "test.conf:4: listen: '*:7007' and '7007' "
+	    "(line 2) both serve ");
+	assert_not_contains(err, "test.conf:3:");
+	err = load_err("[server]\n"
+	    "listen = 0.0.0.0:7007\n"
+	    "listen = 127.0.0.1:7007\n");
+	assert_contains(err, "test.conf:3: listen: '127.0.0.1:7007' and "
+	    "'0.0.0.0:7007' (line 2) both serve 127.0.0.1:7007\n");
+	/* The narrower address is named, whichever comes first. */
+	err = load_err("[server]\n"
+	    "listen = [::1]:7007\n"
+	    "listen = [::]:7007\n");
+	assert_contains(err, "test.conf:3: listen: '[::]:7007' and "
+	    "'[::1]:7007' (line 2) both serve [::1]:7007\n");
+}
+
+/* Port 0 asks for a new port each time; other addresses do not clash. */
+static void
+listen_distinct_sockets_are_fine(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("[server]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "listen = 127.0.0.1:0\n"
+	    "listen = *:0\n"
+	    "listen = 127.0.0.1:7007\n"
+	    "listen = 127.0.0.2:7007\n"
+	    "listen = [::1]:7007\n"
+	    "listen = [::]:7008\n"
+	    "listen = 0.0.0.0:7008\n");
+
+	assert_int_equal(cfg->n_listen, 8);
+	config_unref(cfg);
+}
+
 /* [server] backlog */
 
 static void
@@ -936,18 +982,24 @@ greeting_line(char *buf, size_t len)
 	buf[len] = '\0';
 }
 
+/* With LF or CR LF line ends: the CR does not count. */
 static void
 line_of_198_is_fine(void **state)
 {
 	(void)state;
+	static const char *const ends[] = { "\n", "\r\n" };
 	char line[199], text[512];
 	struct config *cfg;
+	size_t i;
 
 	greeting_line(line, 198);
-	snprintf(text, sizeof(text), "[talk]\n%s\n", line);
-	cfg = load_ok(text);
-	assert_int_equal(strlen(cfg->talk.greeting), 198 - 11);
-	config_unref(cfg);
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "[talk]%s%s%s", ends[i], line,
+		    ends[i]);
+		cfg = load_ok(text);
+		assert_int_equal(strlen(cfg->talk.greeting), 198 - 11);
+		config_unref(cfg);
+	}
 }
 
 static void
@@ -988,6 +1040,126 @@ long_line_keeps_line_numbers(void **state)
 	/* The rest of line 3 must not be read as a line of its own. */
 	assert_not_contains(err, "test.conf:4:");
 	assert_not_contains(err, "test.conf:8:");
+}
+
+/* A long line is counted to its end, however long, and not kept. */
+static void
+long_line_length_is_counted(void **state)
+{
+	(void)state;
+	size_t n = 100000;
+	char *text = malloc(n + 32);
+	const char *err;
+
+	assert_non_null(text);
+	memcpy(text, "[talk]\ngreeting = ", 18);
+	memset(text + 18, 'g', n - 11);
+	strcpy(text + 18 + n - 11, "\nreply = x\n");
+	err = load_err(text);
+	free(text);
+	assert_contains(err, "test.conf:2: line too long (100000 characters; "
+	    "at most 198)");
+	assert_contains(err, "test.conf:3: reply:");
+}
+
+/* Loads n bytes (NULs and all) as "test.conf"; returns the errors. */
+static char *
+load_bytes_err(const char *bytes, size_t n)
+{
+	FILE *fp = fmemopen((void *)bytes, n, "r");
+	struct config *cfg;
+	char *errors = NULL;
+
+	assert_non_null(fp);
+	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	fclose(fp);
+	assert_null(cfg);
+	assert_non_null(errors);
+	return errors;
+}
+
+/* Up to CONFIG_MAX_BYTES is read; beyond, the size is the only error. */
+static void
+stream_over_size_limit(void **state)
+{
+	(void)state;
+	size_t n = CONFIG_MAX_BYTES + 1;
+	char *text = malloc(n + 1), *err;
+	struct config *cfg;
+	FILE *fp;
+
+	assert_non_null(text);
+	memset(text, '\n', n);
+	memcpy(text, "[server]\nbacklog = x\n", 22);
+	fp = fmemopen(text, n - 1, "r");
+	assert_non_null(fp);
+	err = NULL;
+	cfg = config_load_stream(fp, "test.conf", NULL, &err);
+	fclose(fp);
+	/* Exactly CONFIG_MAX_BYTES: read whole, the bad backlog found. */
+	assert_null(cfg);
+	assert_contains(err, "test.conf:2: backlog:");
+	free(err);
+	err = load_bytes_err(text, n);
+	assert_string_equal(err, "test.conf: larger than 1 MiB; stopped "
+	    "reading\n");
+	free(err);
+	free(text);
+}
+
+/* Files saved on Windows: a BOM, CR LF line ends. */
+static void
+bom_and_crlf_accepted(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok("\xef\xbb\xbf[talk]\r\n"
+	    "greeting = hi there\r\n"
+	    "\r\n"
+	    "; comment\r\n"
+	    "stop_word = BYE\r\n"
+	    "[server]\r\n"
+	    "mode = talk");
+
+	assert_string_equal(cfg->talk.greeting, "hi there");
+	assert_string_equal(cfg->talk.stop_word, "BYE");
+	assert_int_equal(cfg->mode, MODE_TALK);
+	config_unref(cfg);
+	/* A BOM alone, a BOM before a key, a CR at the very end. */
+	config_unref(load_ok("\xef\xbb\xbf"));
+	cfg = load_ok("\xef\xbb\xbf[server]\nmode = talk\r");
+	assert_int_equal(cfg->mode, MODE_TALK);
+	config_unref(cfg);
+}
+
+/* Only the first line may start with a BOM. */
+static void
+bom_after_line_1_is_error(void **state)
+{
+	(void)state;
+	const char *err = load_err("[server]\n\xef\xbb\xbfmode = talk\n");
+
+	assert_contains(err, "test.conf:2: \\xef\\xbb\\xbfmode: unknown key");
+}
+
+/* A CR that does not end a line is an error, once, at its line. */
+static void
+lone_cr_is_error(void **state)
+{
+	(void)state;
+	const char *err = load_err("[server]\r\n"
+	    "mode = echo\rmode = talk\n"
+	    "[talk]\r\n"
+	    "reply = x\n");
+
+	assert_contains(err, "test.conf:2: carriage return (CR) inside the "
+	    "line; lines end in LF or CR LF\n");
+	assert_contains(err, "test.conf:4: reply:");
+	assert_not_contains(err, "test.conf:3:");
+	assert_contains(load_err("[server]\rmode = talk\n"),
+	    "test.conf:1: carriage return");
+	/* Of two CRs before the LF, only the last ends the line. */
+	assert_contains(load_err("[server]\r\r\n"),
+	    "test.conf:1: carriage return");
 }
 
 static void
@@ -1358,6 +1530,8 @@ run_config_tests(void)
 		cmocka_unit_test(listen_accepts_64),
 		cmocka_unit_test(listen_rejects_65),
 		cmocka_unit_test(listen_rejects_bad_spec),
+		cmocka_unit_test(listen_same_socket_is_error),
+		cmocka_unit_test(listen_distinct_sockets_are_fine),
 		cmocka_unit_test(backlog_valid),
 		cmocka_unit_test(backlog_invalid),
 		cmocka_unit_test(backlog_out_of_range),
@@ -1410,6 +1584,11 @@ run_config_tests(void)
 		cmocka_unit_test(line_of_198_is_fine),
 		cmocka_unit_test(line_of_199_is_too_long),
 		cmocka_unit_test(long_line_keeps_line_numbers),
+		cmocka_unit_test(long_line_length_is_counted),
+		cmocka_unit_test(stream_over_size_limit),
+		cmocka_unit_test(bom_and_crlf_accepted),
+		cmocka_unit_test(bom_after_line_1_is_error),
+		cmocka_unit_test(lone_cr_is_error),
 		cmocka_unit_test(multiple_errors_all_reported),
 		cmocka_unit_test(errors_are_one_per_line),
 		cmocka_unit_test(comments_and_blank_lines),

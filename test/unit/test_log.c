@@ -140,6 +140,150 @@ c1_control_escaped(void **state)
 	assert_string_equal(ESC("\xc2\x9b"), "\\xc2\\x9b");
 }
 
+/* The C1 block's edges: U+0080 and U+009F go, U+00A0 stays. */
+static void
+c1_block_edges(void **state)
+{
+	(void)state;
+	assert_string_equal(ESC("\xc2\x80"), "\\xc2\\x80");
+	assert_string_equal(ESC("\xc2\x9f"), "\\xc2\\x9f");
+	assert_string_equal(ESC("a\xc2\x9f" "b"), "a\\xc2\\x9fb");
+}
+
+/* Fails unless each of the n UTF-8 characters in v comes out in "\xHH"s. */
+static void
+all_escaped(const char *const *v, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char want[64], *w;
+	const unsigned char *c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		w = want;
+		for (c = (const unsigned char *)v[i]; *c != '\0'; c++) {
+			*w++ = '\\';
+			*w++ = 'x';
+			*w++ = hex[*c >> 4];
+			*w++ = hex[*c & 0xf];
+		}
+		*w = '\0';
+		assert_string_equal(esc(v[i], strlen(v[i])), want);
+	}
+}
+
+#define ALL_ESCAPED(v) all_escaped((v), sizeof(v) / sizeof((v)[0]))
+
+/* "Trojan Source": text shown reversed or reordered. */
+static void
+bidi_controls_escaped(void **state)
+{
+	static const char *const v[] = {
+		"\xe2\x80\xae",	/* U+202E RIGHT-TO-LEFT OVERRIDE */
+		"\xe2\x80\xaa",	/* U+202A LEFT-TO-RIGHT EMBEDDING */
+		"\xe2\x80\xad",	/* U+202D LEFT-TO-RIGHT OVERRIDE */
+		"\xe2\x81\xa6",	/* U+2066 LEFT-TO-RIGHT ISOLATE */
+		"\xe2\x81\xa9",	/* U+2069 POP DIRECTIONAL ISOLATE */
+		"\xe2\x80\x8e",	/* U+200E LEFT-TO-RIGHT MARK */
+		"\xe2\x80\x8f",	/* U+200F RIGHT-TO-LEFT MARK */
+		"\xd8\x9c",		/* U+061C ARABIC LETTER MARK */
+	};
+
+	(void)state;
+	ALL_ESCAPED(v);
+	/* Around it, the text is kept. */
+	assert_string_equal(ESC("ab\xe2\x80\xae" "cd"),
+	    "ab\\xe2\\x80\\xaecd");
+}
+
+/* Characters that take no room: two different lines would look alike. */
+static void
+zero_width_escaped(void **state)
+{
+	static const char *const v[] = {
+		"\xe2\x80\x8b",	/* U+200B ZERO WIDTH SPACE */
+		"\xe2\x80\x8d",	/* U+200D ZERO WIDTH JOINER */
+		"\xef\xbb\xbf",	/* U+FEFF ZERO WIDTH NO-BREAK SPACE, BOM */
+		"\xe2\x81\xa0",	/* U+2060 WORD JOINER */
+		"\xe2\x81\xa4",	/* U+2064 INVISIBLE PLUS */
+	};
+
+	(void)state;
+	ALL_ESCAPED(v);
+}
+
+/* The rest of category Cf, at the edges of the table's ranges. */
+static void
+other_format_characters_escaped(void **state)
+{
+	static const char *const v[] = {
+		"\xc2\xad",		/* U+00AD SOFT HYPHEN */
+		"\xd8\x80",		/* U+0600 ARABIC NUMBER SIGN */
+		"\xd8\x85",		/* U+0605 */
+		"\xdb\x9d",		/* U+06DD */
+		"\xdc\x8f",		/* U+070F SYRIAC ABBREVIATION MARK */
+		"\xe0\xa2\x90",	/* U+0890 */
+		"\xe0\xa3\xa2",	/* U+08E2 */
+		"\xe1\xa0\x8e",	/* U+180E MONGOLIAN VOWEL SEPARATOR */
+		"\xe2\x81\xaa",	/* U+206A INHIBIT SYMMETRIC SWAPPING */
+		"\xe2\x81\xaf",	/* U+206F NOMINAL DIGIT SHAPES */
+		"\xef\xbf\xb9",	/* U+FFF9 INTERLINEAR ANNOTATION ANCHOR */
+		"\xef\xbf\xbb",	/* U+FFFB */
+		"\xf0\x91\x82\xbd",	/* U+110BD KAITHI NUMBER SIGN */
+		"\xf0\x93\x90\xb0",	/* U+13430 */
+		"\xf0\x93\x90\xbf",	/* U+1343F (Unicode 15) */
+		"\xf0\x9b\xb2\xa3",	/* U+1BCA3 */
+		"\xf0\x9d\x85\xb3",	/* U+1D173 */
+		"\xf0\x9d\x85\xba",	/* U+1D17A */
+		"\xf3\xa0\x80\x81",	/* U+E0001 LANGUAGE TAG */
+		"\xf3\xa0\x80\xa0",	/* U+E0020 TAG SPACE */
+		"\xf3\xa0\x81\xbf",	/* U+E007F CANCEL TAG */
+	};
+
+	(void)state;
+	ALL_ESCAPED(v);
+}
+
+/* U+2028 and U+2029 end a line for some viewers. */
+static void
+line_separators_escaped(void **state)
+{
+	static const char *const v[] = {
+		"\xe2\x80\xa8",	/* U+2028 LINE SEPARATOR */
+		"\xe2\x80\xa9",	/* U+2029 PARAGRAPH SEPARATOR */
+	};
+
+	(void)state;
+	ALL_ESCAPED(v);
+}
+
+/* Just outside each range: visible characters are kept as they are. */
+static void
+neighbours_of_format_characters_kept(void **state)
+{
+	static const char *const kept[] = {
+		"\xc2\xac",		/* U+00AC NOT SIGN */
+		"\xc2\xae",		/* U+00AE REGISTERED SIGN */
+		"\xd8\x86",		/* U+0606 */
+		"\xd8\x9b",		/* U+061B ARABIC SEMICOLON */
+		"\xe2\x80\x8a",	/* U+200A HAIR SPACE */
+		"\xe2\x80\x90",	/* U+2010 HYPHEN */
+		"\xe2\x80\xa7",	/* U+2027 HYPHENATION POINT */
+		"\xe2\x80\xaf",	/* U+202F NARROW NO-BREAK SPACE */
+		"\xe2\x81\x9f",	/* U+205F MEDIUM MATHEMATICAL SPACE */
+		"\xe2\x81\xb0",	/* U+2070 SUPERSCRIPT ZERO */
+		"\xef\xbb\xbe",	/* U+FEFE */
+		"\xef\xbf\xbc",	/* U+FFFC OBJECT REPLACEMENT CHARACTER */
+		"\xf0\x93\x90\xaf",	/* U+1342F */
+		"\xf3\xa0\x82\x80",	/* U+E0080 */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_string_equal(esc(kept[i], strlen(kept[i])), kept[i]);
+}
+
 static void
 fits_exactly_is_not_cut(void **state)
 {
@@ -388,6 +532,12 @@ run_log_tests(void)
 		cmocka_unit_test(surrogate_escaped),
 		cmocka_unit_test(beyond_unicode_escaped),
 		cmocka_unit_test(c1_control_escaped),
+		cmocka_unit_test(c1_block_edges),
+		cmocka_unit_test(bidi_controls_escaped),
+		cmocka_unit_test(zero_width_escaped),
+		cmocka_unit_test(other_format_characters_escaped),
+		cmocka_unit_test(line_separators_escaped),
+		cmocka_unit_test(neighbours_of_format_characters_kept),
 		cmocka_unit_test(fits_exactly_is_not_cut),
 		cmocka_unit_test(escapes_fit_exactly),
 		cmocka_unit_test(cut_plain_text),
