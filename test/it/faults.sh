@@ -20,15 +20,15 @@ rss_kb() {
 
 # owed PORT MIN: sets _owed to how many established IPv4 sockets with
 # local port PORT have at least MIN bytes queued for sending (not yet
-# taken by the peer), from /proc/net/tcp.
+# taken by the peer).  ss asks the kernel for just those: /proc/net/tcp
+# lists every socket, and after a churn test its TIME_WAIT ones are
+# thousands of lines.
 owed() {
-	local hexport sl local rem st q rest
-	printf -v hexport '%04X' "$1"
+	local rq sq rest
 	_owed=0
-	while read -r sl local rem st q rest; do
-		[[ $st == 01 && $local == *":$hexport" ]] || continue
-		(( 16#${q%%:*} >= $2 )) && _owed=$(( _owed + 1 ))
-	done < /proc/net/tcp
+	while read -r rq sq rest; do
+		(( sq >= $2 )) && _owed=$(( _owed + 1 ))
+	done < <(ss -Htn4 state established "sport = :$1")
 	return 0
 }
 
