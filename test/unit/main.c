@@ -12,5 +12,6 @@ main(void)
 	failed += run_talk_tests();
 	failed += run_log_tests();
 	failed += run_acl_tests();
+	failed += run_srctab_tests();
 	return failed != 0;
 }

@@ -17,6 +17,7 @@ int run_addr_tests(void);
 int run_talk_tests(void);
 int run_log_tests(void);
 int run_acl_tests(void);
+int run_srctab_tests(void);
 
 /* Fails unless needle occurs in haystack; shows both. */
 #define assert_contains(haystack, needle) do {				\
