@@ -1,7 +1,8 @@
 /*
- * Tests for siphash.h and the per-source table (srctab.h) under keys
- * chosen to collide.
+ * Tests for siphash.h, the per-source table (srctab.h) under keys chosen
+ * to collide, and admission when the table has no room (admit.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -17,6 +18,9 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "admit.h"
+#include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "siphash.h"
 #include "srctab.h"
@@ -327,6 +331,130 @@ table_has_a_limit(void **state)
 	srctab_free(&t);
 }
 
+/* --- admission past the table's limit ----------------------------------------- */
+
+#define TABLE_MAX 4
+#define NEWCOMERS 100
+
+static struct {
+	struct admit admit;
+	struct conn_set set;
+	struct config *cfg;
+	unsigned admitted, shared_refusals;
+	double seconds;
+} past;
+
+static struct config *
+rate_config(const char *text)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	struct config *cfg;
+	char *errors = NULL;
+
+	assert_non_null(fp);
+	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	fclose(fp);
+	if (cfg == NULL)
+		fail_msg("config: %s", errors != NULL ? errors : "?");
+	free(errors);
+	return cfg;
+}
+
+static enum admit_verdict
+admit_from(const char *ip)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	unsigned char src[16];
+
+	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+	return admit_check(&past.admit, &past.set, past.cfg,
+	    (struct sockaddr *)&sin, src);
+}
+
+/* NEWCOMERS new sources while the table is full. */
+static void
+newcomers(void)
+{
+	struct timespec t0, t1;
+	enum admit_verdict v;
+	char ip[32];
+	unsigned i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < NEWCOMERS; i++) {
+		snprintf(ip, sizeof(ip), "127.0.1.%u", i);
+		v = admit_from(ip);
+		past.admitted += v == ADMIT_OK;
+		past.shared_refusals += v == ADMIT_RATE_SHARED;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	past.seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static void
+rate_holds_past_the_table_limit(void **state)
+{
+	const char *out;
+	unsigned i, most;
+	char ip[32];
+
+	(void)state;
+	memset(&past, 0, sizeof(past));
+	log_init();
+	past.cfg = rate_config("[server]\nconnection_rate = 1\n"
+	    "max_connections_per_ip = 0\n");
+	assert_int_equal(admit_init_max(&past.admit, TABLE_MAX), 0);
+	assert_int_equal(conn_set_init(&past.set), 0);
+
+	/* TABLE_MAX sources fill the table, a token each. */
+	for (i = 0; i < TABLE_MAX; i++) {
+		snprintf(ip, sizeof(ip), "127.0.0.%u", i + 1);
+		assert_int_equal(admit_from(ip), ADMIT_OK);
+	}
+	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+
+	/*
+	 * The next sources have no bucket of their own: they share one of
+	 * a token a second, so 1 gets in, and 1 more for each second the
+	 * loop took -- not all of them, as before.
+	 */
+	out = capture_stderr(newcomers);
+	most = 1 + (unsigned)past.seconds + 1;
+	if (past.admitted > most)
+		fail_msg("%u of %d sources past the table's %d admitted in "
+		    "%.3f s at connection_rate = 1 (want at most %u)",
+		    past.admitted, NEWCOMERS, TABLE_MAX, past.seconds, most);
+	assert_true(past.admitted >= 1);
+	assert_int_equal(past.admitted + past.shared_refusals, NEWCOMERS);
+	/* Said once, not once a source. */
+	assert_contains(out, "connection_rate: no bucket of its own for a "
+	    "new source (4 sources have one); it shares one with every such "
+	    "source (0 more since the last such line)");
+	assert_int_equal(lines(out), 1);
+
+	/* Sources with a bucket keep their own: 127.0.0.1 spent its token. */
+	assert_int_equal(admit_from("127.0.0.1"), ADMIT_RATE);
+	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+
+	conn_set_destroy(&past.set);
+	admit_free(&past.admit);
+	config_unref(past.cfg);
+}
+
+static void
+shared_refusal_says_so(void **state)
+{
+	struct config *cfg = rate_config("[server]\nconnection_rate = 5\n");
+	char why[64];
+
+	(void)state;
+	admit_reason(ADMIT_RATE_SHARED, cfg, why, sizeof(why));
+	assert_string_equal(why, "over connection_rate (5/s, in the shared "
+	    "bucket)");
+	config_unref(cfg);
+}
+
 int
 run_srctab_tests(void)
 {
@@ -339,6 +467,8 @@ run_srctab_tests(void)
 		cmocka_unit_test(other_secret_other_slots),
 		cmocka_unit_test(chains_are_capped),
 		cmocka_unit_test(table_has_a_limit),
+		cmocka_unit_test(rate_holds_past_the_table_limit),
+		cmocka_unit_test(shared_refusal_says_so),
 	};
 
 	return cmocka_run_group_tests_name("srctab", tests, NULL, NULL);
