@@ -443,6 +443,36 @@ rate_holds_past_the_table_limit(void **state)
 }
 
 static void
+uncounted_source_not_let_in(void **state)
+{
+	struct conn_set set;
+	unsigned char key[16];
+	uint32_t i;
+	unsigned n = 0;
+	size_t slot = 0;
+
+	(void)state;
+	assert_int_equal(conn_set_init(&set), 0);
+	/*
+	 * A source the table cannot count (here: its chain is full; in
+	 * practice, no memory) is refused even with no per-source limit:
+	 * let in uncounted, its end would uncount another connection.
+	 */
+	for (i = 0; n <= SRCTAB_MAX_CHAIN; i++) {
+		v6_64(i, key);
+		if (n == 0)
+			slot = srctab_slot(&set.sources, key);
+		else if (srctab_slot(&set.sources, key) != slot)
+			continue;
+		assert_int_equal(conn_set_reserve(&set, key, 0),
+		    n < SRCTAB_MAX_CHAIN);
+		n++;
+	}
+	assert_int_equal(set.sources.n, SRCTAB_MAX_CHAIN);
+	conn_set_destroy(&set);
+}
+
+static void
 shared_refusal_says_so(void **state)
 {
 	struct config *cfg = rate_config("[server]\nconnection_rate = 5\n");
@@ -468,6 +498,7 @@ run_srctab_tests(void)
 		cmocka_unit_test(chains_are_capped),
 		cmocka_unit_test(table_has_a_limit),
 		cmocka_unit_test(rate_holds_past_the_table_limit),
+		cmocka_unit_test(uncounted_source_not_let_in),
 		cmocka_unit_test(shared_refusal_says_so),
 	};
 
