@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "srctab.h"
 
 struct config;
@@ -17,16 +18,35 @@ enum admit_verdict {
 	ADMIT_OK,		/* holds a per-source reservation now */
 	ADMIT_DENIED,		/* by [access] */
 	ADMIT_RATE,		/* over connection_rate */
+	ADMIT_RATE_SHARED,	/* over it in the shared bucket */
 	ADMIT_PER_IP,		/* over max_connections_per_ip */
 };
 
-/* The main thread's token buckets, one per recent source. */
+/*
+ * Sources whose connection_rate buckets are kept at most.  A bucket is
+ * forgotten once it is full again, so this many sources must each have
+ * connected within the last second or two to fill the table.
+ */
+#define ADMIT_MAX_SOURCES 100000
+
+/*
+ * The main thread's token buckets, one per recent source.  A new source
+ * the table has no room for (it is full, its chain is, or memory is out)
+ * shares one more bucket with every other such source: still metered,
+ * together, at connection_rate, and never fails open.
+ */
 struct admit {
 	struct srctab rates;
+	struct src shared;		/* the bucket of sources without one */
+	struct log_limit shared_log;	/* "no bucket of its own" lines */
 	long long swept_ms;
 };
 
+/* admit_init_max(a, ADMIT_MAX_SOURCES). */
 int admit_init(struct admit *a);
+
+/* Keeps buckets for at most max sources (tests use a small max). */
+int admit_init_max(struct admit *a, size_t max);
 void admit_free(struct admit *a);
 
 /* Decides on a new client; on ADMIT_OK, src is its source key. */

@@ -5,6 +5,7 @@
  */
 #include "admit.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +15,22 @@
 #include "config.h"
 #include "conn.h"
 
-/* Buckets kept at most; past that, new sources go unmetered. */
-#define MAX_BUCKETS 100000
 #define SWEEP_EVERY_MS 1000
+#define SHARED_LOG_EVERY_MS 1000
+
+int
+admit_init_max(struct admit *a, size_t max)
+{
+	memset(&a->shared, 0, sizeof(a->shared));
+	memset(&a->shared_log, 0, sizeof(a->shared_log));
+	a->swept_ms = 0;
+	return srctab_init_max(&a->rates, max);
+}
 
 int
 admit_init(struct admit *a)
 {
-	a->swept_ms = 0;
-	return srctab_init(&a->rates);
+	return admit_init_max(a, ADMIT_MAX_SOURCES);
 }
 
 void
@@ -65,9 +73,38 @@ bucket_full(const struct src *e, void *arg)
 	    1000.0 >= ctx->rate;
 }
 
-/* A token bucket per source: rate a second, and as many at once. */
-static bool
-rate_ok(struct admit *a, unsigned rate, const unsigned char src[16])
+/* src's own bucket, or the shared one when there is no room for it. */
+static struct src *
+bucket(struct admit *a, const unsigned char src[16])
+{
+	struct src *e = srctab_get(&a->rates, src, true);
+	unsigned long held;
+	char why[64];
+	int err = errno;
+
+	if (e != NULL)
+		return e;
+	if (log_limit_ok(&a->shared_log, SHARED_LOG_EVERY_MS, &held)) {
+		if (a->rates.max != 0 && a->rates.n >= a->rates.max)
+			snprintf(why, sizeof(why), "%zu sources have one",
+			    a->rates.n);
+		else if (err == ENOSPC)
+			snprintf(why, sizeof(why), "its hash chain is full");
+		else
+			snprintf(why, sizeof(why), "%s", strerror(err));
+		log_warning("connection_rate: no bucket of its own for a new "
+		    "source (%s); it shares one with every such source "
+		    "(%lu more since the last such line)", why, held);
+	}
+	return &a->shared;
+}
+
+/*
+ * A token bucket per source: rate a second, and as many at once.
+ * ADMIT_OK when src may connect now.
+ */
+static enum admit_verdict
+rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
 {
 	struct refill_ctx ctx = { now_ms(), rate };
 	struct src *e;
@@ -76,24 +113,23 @@ rate_ok(struct admit *a, unsigned rate, const unsigned char src[16])
 		srctab_sweep(&a->rates, bucket_full, &ctx);
 		a->swept_ms = ctx.now;
 	}
-	e = srctab_get(&a->rates, src, a->rates.n < MAX_BUCKETS);
-	if (e == NULL)
-		return true;
+	e = bucket(a, src);
 	if (e->refill_ms == 0) {	/* new: a full bucket */
 		e->tokens = rate;
 		e->refill_ms = ctx.now;
 	}
 	refill(e, rate, ctx.now);
 	if (e->tokens < 1.0)
-		return false;
+		return e == &a->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
 	e->tokens -= 1.0;
-	return true;
+	return ADMIT_OK;
 }
 
 enum admit_verdict
 admit_check(struct admit *a, struct conn_set *set, const struct config *cfg,
     const struct sockaddr *peer, unsigned char src[16])
 {
+	enum admit_verdict v;
 	unsigned char addr[16];
 
 	if (!cidr_key(peer, addr))
@@ -102,8 +138,9 @@ admit_check(struct admit *a, struct conn_set *set, const struct config *cfg,
 	    cfg->access.deny, cfg->access.n_deny, addr))
 		return ADMIT_DENIED;
 	src_key(addr, cfg->ipv6_prefix, src);
-	if (cfg->connection_rate > 0 && !rate_ok(a, cfg->connection_rate, src))
-		return ADMIT_RATE;
+	if (cfg->connection_rate > 0 &&
+	    (v = rate_check(a, cfg->connection_rate, src)) != ADMIT_OK)
+		return v;
 	if (!conn_set_reserve(set, src, cfg->max_connections_per_ip))
 		return ADMIT_PER_IP;
 	return ADMIT_OK;
@@ -120,6 +157,10 @@ admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,
 	case ADMIT_RATE:
 		snprintf(buf, len, "over connection_rate (%u/s)",
 		    cfg->connection_rate);
+		break;
+	case ADMIT_RATE_SHARED:
+		snprintf(buf, len, "over connection_rate (%u/s, in the "
+		    "shared bucket)", cfg->connection_rate);
 		break;
 	case ADMIT_PER_IP:
 		snprintf(buf, len, "over max_connections_per_ip (%u)",

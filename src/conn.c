@@ -61,9 +61,9 @@ conn_set_reserve(struct conn_set *set, const unsigned char src[16],
 
 	pthread_mutex_lock(&set->lock);
 	e = srctab_get(&set->sources, src, true);
-	/* Without memory to count it, let it in: max_connections holds. */
-	ok = e == NULL || max == 0 || e->conns < max;
-	if (ok && e != NULL)
+	/* Uncounted (no memory or room), its end would uncount another. */
+	ok = e != NULL && (max == 0 || e->conns < max);
+	if (ok)
 		e->conns++;
 	pthread_mutex_unlock(&set->lock);
 	return ok;

@@ -1,11 +1,21 @@
-/* A small chained hash table of sources, keyed by 16-byte addresses. */
+/*
+ * A small chained hash table of sources, keyed by 16-byte addresses.
+ * Slots are chosen by SipHash-2-4 under the table's secret, and chains
+ * are capped, so clients cannot make lookups slow whatever addresses
+ * they come from.
+ */
 #include "srctab.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "acl.h"
+#include "log.h"
 
 #define INITIAL_SLOTS 64
 
@@ -22,25 +32,83 @@ src_key(const unsigned char addr[16], unsigned ipv6_prefix,
 		key[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
 }
 
-/* FNV-1a: simple, and good enough for addresses we cut ourselves. */
-static size_t
-hash(const unsigned char key[16])
+size_t
+srctab_slot(const struct srctab *t, const unsigned char key[16])
 {
-	uint64_t h = 14695981039346656037ULL;
-	int i;
+	return (size_t)siphash24(t->secret, key, 16) & (t->nslots - 1);
+}
 
-	for (i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 32));
+/*
+ * Without getrandom() (an old kernel, a seccomp filter), a secret that
+ * differs from run to run and table to table: not unguessable, but an
+ * attacker must know the start time to the nanosecond and the layout
+ * ASLR chose.  Said once: every table gets the same answer.
+ */
+static void
+weak_secret(struct srctab *t, int err)
+{
+	static unsigned long tables;
+	static const unsigned char k0[SIPHASH_KEY_LEN] = "echod srctab k0";
+	static const unsigned char k1[SIPHASH_KEY_LEN] = "echod srctab k1";
+	struct {
+		struct timespec real, mono;
+		pid_t pid;
+		const void *table, *stack, *code;
+		unsigned long count;
+	} seed;
+	uint64_t h0, h1;
+
+	if (tables == 0)
+		log_warning("getrandom: %s; the per-source tables' hash keys "
+		    "come from clocks and addresses instead", strerror(err));
+	memset(&seed, 0, sizeof(seed));
+	clock_gettime(CLOCK_REALTIME, &seed.real);
+	clock_gettime(CLOCK_MONOTONIC, &seed.mono);
+	seed.pid = getpid();
+	seed.table = t;
+	seed.stack = &seed;
+	seed.code = (const void *)(uintptr_t)weak_secret;
+	seed.count = tables++;
+	h0 = siphash24(k0, &seed, sizeof(seed));
+	h1 = siphash24(k1, &seed, sizeof(seed));
+	memcpy(t->secret, &h0, 8);
+	memcpy(t->secret + 8, &h1, 8);
+}
+
+/* Fills t->secret from the kernel's random pool. */
+static void
+new_secret(struct srctab *t)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(t->secret)) {
+		n = getrandom(t->secret + got, sizeof(t->secret) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			weak_secret(t, errno);
+			return;
+		}
+		got += (size_t)n;
+	}
+}
+
+int
+srctab_init_max(struct srctab *t, size_t max)
+{
+	t->slots = calloc(INITIAL_SLOTS, sizeof(*t->slots));
+	t->nslots = INITIAL_SLOTS;
+	t->n = 0;
+	t->max = max;
+	new_secret(t);
+	return t->slots == NULL ? -1 : 0;
 }
 
 int
 srctab_init(struct srctab *t)
 {
-	t->slots = calloc(INITIAL_SLOTS, sizeof(*t->slots));
-	t->nslots = INITIAL_SLOTS;
-	t->n = 0;
-	return t->slots == NULL ? -1 : 0;
+	return srctab_init_max(t, 0);
 }
 
 void
@@ -59,35 +127,49 @@ srctab_free(struct srctab *t)
 	t->n = 0;
 }
 
-/* Doubles the slots when the table is full; stays as it is on OOM. */
+/*
+ * Doubles the slots when the table is full; stays as it is on OOM.  A
+ * slot's entries go to the same slot or to the one nslots above it, so
+ * no chain grows longer than it was.
+ */
 static void
 grow(struct srctab *t)
 {
-	size_t i, n = t->nslots * 2;
-	struct src **slots, *e, *next;
+	struct srctab bigger = *t;
+	struct src *e, *next;
+	size_t i, j;
 
-	if ((slots = calloc(n, sizeof(*slots))) == NULL)
+	bigger.nslots = t->nslots * 2;
+	if ((bigger.slots = calloc(bigger.nslots, sizeof(*t->slots))) == NULL)
 		return;
 	for (i = 0; i < t->nslots; i++)
 		for (e = t->slots[i]; e != NULL; e = next) {
 			next = e->next;
-			e->next = slots[hash(e->key) & (n - 1)];
-			slots[hash(e->key) & (n - 1)] = e;
+			j = srctab_slot(&bigger, e->key);
+			e->next = bigger.slots[j];
+			bigger.slots[j] = e;
 		}
 	free(t->slots);
-	t->slots = slots;
-	t->nslots = n;
+	t->slots = bigger.slots;
+	t->nslots = bigger.nslots;
 }
 
 struct src *
 srctab_get(struct srctab *t, const unsigned char key[16], bool create)
 {
-	struct src *e, **slot = &t->slots[hash(key) & (t->nslots - 1)];
+	struct src *e, **slot = &t->slots[srctab_slot(t, key)];
+	size_t len = 0;
 
-	for (e = *slot; e != NULL; e = e->next)
+	for (e = *slot; e != NULL; e = e->next, len++)
 		if (memcmp(e->key, key, 16) == 0)
 			return e;
-	if (!create || (e = calloc(1, sizeof(*e))) == NULL)
+	if (!create)
+		return NULL;
+	if ((t->max != 0 && t->n >= t->max) || len >= SRCTAB_MAX_CHAIN) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	memcpy(e->key, key, 16);
 	e->next = *slot;
@@ -100,7 +182,7 @@ srctab_get(struct srctab *t, const unsigned char key[16], bool create)
 void
 srctab_del(struct srctab *t, struct src *e)
 {
-	struct src **p = &t->slots[hash(e->key) & (t->nslots - 1)];
+	struct src **p = &t->slots[srctab_slot(t, e->key)];
 
 	for (; *p != NULL; p = &(*p)->next)
 		if (*p == e) {

@@ -14,5 +14,6 @@ main(void)
 	failed += run_acl_tests();
 	failed += run_clock_tests();
 	failed += run_budget_tests();
+	failed += run_srctab_tests();
 	return failed != 0;
 }

@@ -1,8 +1,5 @@
 /* Tests for log.h: log_escape, levels and the line format. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include "unit.h"
 #include "log.h"
@@ -412,33 +409,6 @@ level_set_and_get(void **state)
 	log_set_level(LEVEL_ERROR);
 	assert_int_equal(log_get_level(), LEVEL_ERROR);
 	log_set_level(old);
-}
-
-/* Runs fn with stderr on a pipe; returns what it wrote (static). */
-static const char *
-capture_stderr(void (*fn)(void))
-{
-	static char out[1024];
-	int p[2], saved;
-	ssize_t n;
-
-	assert_int_equal(pipe(p), 0);
-	fflush(stderr);
-	saved = dup(2);
-	assert_true(saved >= 0);
-	assert_true(dup2(p[1], 2) == 2);
-	close(p[1]);
-	fn();
-	dup2(saved, 2);
-	close(saved);
-	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
-	n = read(p[0], out, sizeof(out) - 1);
-	if (n < 0 && errno == EAGAIN)
-		n = 0;
-	close(p[0]);
-	assert_true(n >= 0);
-	out[n] = '\0';
-	return out;
 }
 
 /* out is one line: prefix, then something ending in msg, then LF. */

@@ -19,6 +19,10 @@ int run_log_tests(void);
 int run_acl_tests(void);
 int run_clock_tests(void);
 int run_budget_tests(void);
+int run_srctab_tests(void);
+
+/* Runs fn with stderr on a pipe; returns what it wrote (static). */
+const char *capture_stderr(void (*fn)(void));
 
 /* Fails unless needle occurs in haystack; shows both. */
 #define assert_contains(haystack, needle) do {				\
