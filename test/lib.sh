@@ -4,8 +4,10 @@
 # test case, inside "timeout", and calls run_case with the case's function
 # name.  A case is a function named t_NAME.  It fails by calling fail (or
 # any assert_*), which records the reason and exits; it passes by
-# returning 0.  Everything it started is killed on exit, and its temporary
-# directory $T is removed (set KEEP_TMP=1 to keep it).
+# returning 0; it skips, when it cannot run here, by calling skip with the
+# reason (test/run counts it as skipped, not passed).  Everything it
+# started is killed on exit, and its temporary directory $T is removed
+# (set KEEP_TMP=1 to keep it).
 #
 # Rules for writing cases: never call fail from a subshell (a pipeline
 # part or a background job) -- it would only leave that subshell; never
@@ -63,8 +65,10 @@ fail() {
 	exit 1
 }
 
-# skip MESSAGE: ends the case; test/run counts it as passed and says why.
+# skip REASON: ends the case; test/run counts it as skipped (not passed)
+# and prints REASON, which must say why the case cannot run here.
 skip() {
+	[[ -n $* ]] || fail "test bug: skip without a reason"
 	if [[ -n ${CASE_SKIP-} ]]; then
 		printf '%s\n' "$*" > "$CASE_SKIP"
 	fi
