@@ -76,14 +76,19 @@ t_units_generated() {
 	_unit_value "$svc" ExecStart
 	assert_eq "/opt/x/sbin/echod -c /opt/x/etc/echod/echod.conf" "$_val" \
 	    "ExecStart with SBINDIR=/opt/x/sbin SYSCONFDIR=/opt/x/etc"
+	# A reload checks the same file before it signals.
+	_unit_values "$svc" ExecReload
+	assert_eq "/opt/x/sbin/echod -t -c /opt/x/etc/echod/echod.conf|/bin/kill -HUP \$MAINPID" \
+	    "${_vals[0]-}|${_vals[1]-}" \
+	    "ExecReload lines with SBINDIR=/opt/x/sbin SYSCONFDIR=/opt/x/etc"
 	if grep -n '@[A-Z_]*@' "$svc" > "$T/left"; then
 		fail "placeholders left in echod.service: $(head -n 2 "$T/left")"
 	fi
 	# Only the substituted lines differ from the template.
 	diff "$T/src/systemd/echod.service.in" "$svc" |
-	    grep -E '^[<>]' | grep -vE '^[<>] ExecStart=' > "$T/diff"
+	    grep -E '^[<>]' | grep -vE '^[<>] Exec(Start|Reload)=' > "$T/diff"
 	[[ -s $T/diff ]] &&
-	    fail "echod.service differs from echod.service.in beyond ExecStart: $(head -n 2 "$T/diff")"
+	    fail "echod.service differs from echod.service.in beyond ExecStart and ExecReload: $(head -n 2 "$T/diff")"
 
 	# Other directories remake the unit (the values are tracked).
 	_make regen units SBINDIR=/usr/sbin
