@@ -59,8 +59,11 @@ UNIT_OBJS = $(UNIT_SRCS:test/unit/%.c=build/test/%.o)
 BUILD_DEPS = pkg-config libinih-dev
 # systemd for systemd-analyze (verify, security); man-db because verify
 # looks the units' Documentation= pages up with man; strace to check the
-# unit's system call filter against what echod does; mandoc for -Tlint.
-TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc
+# unit's system call filter against what echod does; mandoc for -Tlint;
+# systemd-container for systemd-nspawn, to run the unit under a booted
+# systemd.
+TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
+	systemd-container
 
 UNITS = systemd/echod.service systemd/echod.socket
 
