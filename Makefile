@@ -64,9 +64,10 @@ BUILD_DEPS = pkg-config libinih-dev
 # looks the units' Documentation= pages up with man; strace to check the
 # unit's system call filter against what echod does; mandoc for -Tlint;
 # iproute2 for ss (a listening socket's queue length); time (GNU) for the
-# peak memory of reading a huge config file.
+# peak memory of reading a huge config file; systemd-container for
+# systemd-nspawn, to run the unit under a booted systemd.
 TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
-	iproute2 time
+	iproute2 time systemd-container
 
 UNITS = systemd/echod.service systemd/echod.socket
 

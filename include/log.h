@@ -16,6 +16,13 @@ enum log_level {
 /* Chooses the line format: time stamps on a terminal, "<N>" otherwise. */
 void log_init(void);
 
+/*
+ * True when stderr is the stream systemd connected to the journal
+ * (JOURNAL_STREAM holds its device and inode numbers): there even the
+ * plain messages of -t need a "<N>" priority prefix.
+ */
+bool log_stderr_is_journal(void);
+
 /* Messages above this level are dropped.  Safe to call from any thread. */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

@@ -6,6 +6,10 @@
  */
 #include "log.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -23,6 +27,37 @@ void
 log_init(void)
 {
 	atomic_store(&log_on_tty, isatty(STDERR_FILENO) == 1);
+}
+
+/* Parses one decimal number of JOURNAL_STREAM up to the character end. */
+static bool
+stream_number(const char **p, char end, uintmax_t *v)
+{
+	char *q;
+
+	if (**p < '0' || **p > '9')
+		return false;
+	errno = 0;
+	*v = strtoumax(*p, &q, 10);
+	if (errno != 0 || *q != end)
+		return false;
+	*p = q + (end != '\0');
+	return true;
+}
+
+bool
+log_stderr_is_journal(void)
+{
+	const char *p = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+
+	if (p == NULL || !stream_number(&p, ':', &dev) ||
+	    !stream_number(&p, '\0', &ino))
+		return false;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
 }
 
 void

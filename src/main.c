@@ -116,6 +116,17 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 }
 
+/*
+ * What starts a message of -t/-T: "echod: ", or, when stderr is the
+ * journal (ExecReload= runs "echod -t" there), the priority prefix given,
+ * so that journald files an error as one (and names echod itself).
+ */
+static const char *
+plain_prefix(const char *journal_prefix)
+{
+	return log_stderr_is_journal() ? journal_prefix : "echod: ";
+}
+
 /* Prints every error line; plain for -t/-T, through the log otherwise. */
 static void
 report(const char *errors, bool plain)
@@ -126,7 +137,8 @@ report(const char *errors, bool plain)
 	while (*p != '\0') {
 		len = (int)strcspn(p, "\n");
 		if (plain)
-			fprintf(stderr, "echod: %.*s\n", len, p);
+			fprintf(stderr, "%s%.*s\n", plain_prefix("<3>"), len,
+			    p);
 		else
 			log_error("%.*s", len, p);
 		p += len + (p[len] == '\n');
@@ -163,8 +175,8 @@ main(int argc, char **argv)
 		config_print(cfg, stdout);
 	if (o.check || o.print) {
 		if (o.check && !o.print)
-			fprintf(stderr, "echod: %s: configuration OK\n",
-			    o.config_path);
+			fprintf(stderr, "%s%s: configuration OK\n",
+			    plain_prefix("<6>"), o.config_path);
 		config_unref(cfg);
 		return EX_OK;
 	}

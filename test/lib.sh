@@ -4,8 +4,10 @@
 # test case, inside "timeout", and calls run_case with the case's function
 # name.  A case is a function named t_NAME.  It fails by calling fail (or
 # any assert_*), which records the reason and exits; it passes by
-# returning 0.  Everything it started is killed on exit, and its temporary
-# directory $T is removed (set KEEP_TMP=1 to keep it).
+# returning 0; it skips, when it cannot run here, by calling skip with the
+# reason (test/run counts it as skipped, not passed).  Everything it
+# started is killed on exit (first whatever it registered with at_exit),
+# and its temporary directory $T is removed (set KEEP_TMP=1 to keep it).
 #
 # Rules for writing cases: never call fail from a subshell (a pipeline
 # part or a background job) -- it would only leave that subshell; never
@@ -37,9 +39,18 @@ lib_init() {
 	    { echo "mktemp failed" >&2; exit 1; }
 	LOG=$T/log
 	trap _cleanup EXIT
-	trap 'exit 143' TERM
+	trap _terminated TERM
 	trap 'exit 130' INT
 	trap 'exit 129' HUP
+}
+
+# On SIGTERM (test/run's time limit): the reason names the check under
+# way, if the case set STEP.
+_terminated() {
+	if [[ -n $STEP && -n ${CASE_REASON-} && ! -s $CASE_REASON ]]; then
+		printf 'during %s\n' "$STEP" > "$CASE_REASON"
+	fi
+	exit 143
 }
 
 # run_case FUNCTION: runs one case; called by test/run.
@@ -54,17 +65,23 @@ run_case() {
 	exit 0
 }
 
-# fail MESSAGE: records why the case failed and ends it.
+# fail MESSAGE: records why the case failed and ends it.  A case that
+# makes several checks may set STEP to the one under way: MESSAGE then
+# starts with "STEP: ".
+STEP=
 fail() {
+	local why=${STEP:+$STEP: }$*
 	if [[ -n ${CASE_REASON-} && ! -s $CASE_REASON ]]; then
-		printf '%s\n' "$*" > "$CASE_REASON"
+		printf '%s\n' "$why" > "$CASE_REASON"
 	fi
-	printf 'FAILED: %s\n' "$*" >&2
+	printf 'FAILED: %s\n' "$why" >&2
 	exit 1
 }
 
-# skip MESSAGE: ends the case; test/run counts it as passed and says why.
+# skip REASON: ends the case; test/run counts it as skipped (not passed)
+# and prints REASON, which must say why the case cannot run here.
 skip() {
+	[[ -n $* ]] || fail "test bug: skip without a reason"
 	if [[ -n ${CASE_SKIP-} ]]; then
 		printf '%s\n' "$*" > "$CASE_SKIP"
 	fi
@@ -72,10 +89,21 @@ skip() {
 	exit 0
 }
 
+# at_exit COMMAND: has the case's cleanup evaluate COMMAND first, on any
+# exit (a failure, a timeout, an interrupt too), for what killing the
+# case's descendants cannot reach (a container, a cgroup).  It must be
+# quick (after a timeout test/run allows 5 s for the whole cleanup) and
+# must not call fail.
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+
 _cleanup() {
-	local rc=$?
+	local rc=$? c
 	trap - EXIT
 	trap '' TERM INT HUP
+	for c in "${_at_exit[@]}"; do
+		eval "$c"
+	done
 	exec 2>/dev/null	# no "Killed" job notices
 	_shown_log=$LOG
 	# Not after a timeout or an interrupt: there is no time for it.
@@ -330,6 +358,42 @@ cpu_ticks() {
 log_count() { grep -cF -- "$1" "$LOG"; }
 
 # --- config and daemon ---------------------------------------------------------
+
+# Highest acceptable "systemd-analyze security" exposure of echod.service
+# (0.0 to 10.0).
+MAX_EXPOSURE=2.0
+
+# assert_exposure FILE [WHERE]: FILE holds what "systemd-analyze security"
+# said of echod.service; its overall exposure is at most MAX_EXPOSURE.  A
+# note gives the figure (with WHERE).
+assert_exposure() {
+	local line score
+	line=$(grep -F 'Overall exposure level for echod.service:' "$1")
+	[[ $line =~ :\ ([0-9]+\.[0-9])\  ]] ||
+	    fail "no overall exposure level in the output: $(tail -n 2 "$1")"
+	score=${BASH_REMATCH[1]}
+	echo "note: systemd-analyze security${2-}: $score (at most $MAX_EXPOSURE)"
+	if awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s > m) }'; then
+		grep -F '✗' "$1" | sort -k1,1 | head -n 20
+		fail "security exposure $score is above $MAX_EXPOSURE"
+	fi
+}
+
+# install_tree DIR: copies what the Makefile needs to install into DIR,
+# with the binary under test ($ECHOD) as its echod and no sources, so that
+# make there builds nothing.
+install_tree() {
+	local src
+	src=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+	mkdir -p "$1/systemd" "$1/man" "$1/etc" || fail "mkdir $1"
+	cp "$src/Makefile" "$1/" &&
+	    cp "$src/systemd/echod.service.in" "$src/systemd/echod.socket" \
+		"$1/systemd/" &&
+	    cp "$src/man/echod.8" "$src/man/echod.conf.5" "$1/man/" &&
+	    cp "$src/etc/echod.conf" "$1/etc/" &&
+	    cp "$ECHOD" "$1/echod" ||
+	    fail "cannot copy the sources to $1"
+}
 
 # Started as root, echod refuses to serve unless the file names a user; a
 # test run as root says user = root explicitly, at the end of the file so

@@ -57,6 +57,38 @@ t_check_bad_number() {
 	    fail "stderr lacks the message \"echod: $T/bad.conf:3: max_connections: '12x' is not a number\": $(head -c 300 "$T/bad.err")"
 }
 
+# Run by ExecReload= with stderr on the journal (JOURNAL_STREAM names that
+# stream), echod -t gives each line a priority prefix instead of "echod: ",
+# so that journald files the errors at priority err.
+t_check_journal_priority() {
+	write_conf "$T/bad.conf" <<-'EOF'
+	[server]
+	listen = 127.0.0.1:0
+	max_connections = 12x
+	EOF
+	echo_conf "$T/good.conf"
+	: > "$T/bad.err"
+	JOURNAL_STREAM=$(stat -c %d:%i "$T/bad.err") \
+	    run_echod bad -c "$T/bad.conf" -t
+	_expect_status 78 "echod -t on the journal stream" bad
+	assert_eq "<3>$T/bad.conf:3: max_connections: '12x' is not a number" \
+	    "$(cat "$T/bad.err")" "echod -t's error on the journal stream"
+	: > "$T/good.err"
+	JOURNAL_STREAM=$(stat -c %d:%i "$T/good.err") \
+	    run_echod good -c "$T/good.conf" -t
+	_expect_status 0 "echod -t on a valid file, on the journal stream" good
+	assert_eq "<6>$T/good.conf: configuration OK" "$(cat "$T/good.err")" \
+	    "echod -t's verdict on the journal stream"
+	# Another stream (or a malformed variable) is not the journal.
+	local v
+	for v in "$(stat -c %d "$T/bad.err"):1" "$(stat -c %d:%i "$T/bad.err")x" \
+	    ":$(stat -c %i "$T/bad.err")" ""; do
+		JOURNAL_STREAM=$v run_echod bad -c "$T/bad.conf" -t
+		grep -qxF -- "echod: $T/bad.conf:3: max_connections: '12x' is not a number" "$T/bad.err" ||
+		    fail "with JOURNAL_STREAM='$v' stderr should be plain: $(head -c 300 "$T/bad.err")"
+	done
+}
+
 t_check_unknown_key() {
 	write_conf "$T/bad.conf" <<-'EOF'
 	[server]
