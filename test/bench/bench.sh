@@ -34,6 +34,7 @@
 # Writes build/bench/results.txt (every run's loadgen line) and
 # build/bench/table.md (the table printed at the end).
 set -u
+ORIG_DIR=$PWD
 cd "$(dirname -- "${BASH_SOURCE[0]}")/../.." || exit 2
 ROOT=$PWD
 export LC_ALL=C
@@ -106,7 +107,7 @@ fi
 for v in ECHOD ECHOD_B; do
 	[[ -n ${!v} ]] || continue
 	p=${!v}
-	[[ $p == */* ]] || p=./$p
+	[[ $p == /* ]] || p=$ORIG_DIR/$p
 	[[ -f $p && -x $p ]] || die "$v=${!v}: no such executable"
 	printf -v "$v" '%s' "$(cd "$(dirname -- "$p")" && pwd)/$(basename -- "$p")"
 done
@@ -275,7 +276,7 @@ loadgen_args() {
 
 # run_one SERVER SCENARIO REP
 run_one() {
-	local srv=$1 name=$2 rep=$3 rc line human limit port
+	local srv=$1 name=$2 rep=$3 rc line human limit port t0=$EPOCHREALTIME
 	_run=$(( _run + 1 ))
 	if ! start_server "$srv"; then
 		note "$srv $name #$rep: $_why"
@@ -297,8 +298,9 @@ run_one() {
 	stop_server
 	line=$(grep '^scenario=' "$T/lg.out" | tail -n 1)
 	human=$(grep -E '^loadgen: [a-z]+, ' "$T/lg.err" | tail -n 1)
-	printf '[%d/%d] %-7s %-12s #%d %s\n' "$_run" "$_runs" "$srv" "$name" \
-	    "$rep" "${human#loadgen: }" >&2
+	elapsed_since "${t0/./}"
+	printf '[%d/%d %5.1f s] %-7s %-12s #%d %s\n' "$_run" "$_runs" "$_el" \
+	    "$srv" "$name" "$rep" "${human#loadgen: }" >&2
 	if [[ -z $line ]]; then
 		note "$srv $name #$rep: loadgen exited with status $rc and no result: $(tail -n 3 "$T/lg.err" | tr '\n' ' ')"
 		printf 'server=%s name=%s rep=%s failed=1\n' "$srv" "$name" "$rep" >> "$RESULTS"

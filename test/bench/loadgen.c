@@ -516,8 +516,7 @@ conn_open(struct conn *c)
 	c->serial = ++R.serials;
 	c->seed = mix(c->serial * 0x9e3779b97f4a7c15ULL);
 	c->sent = c->got = c->target = 0;
-	/* Its own clock: starting 500 connects takes a while. */
-	c->t_msg = c->t_prog = now_ns();
+	c->t_msg = c->t_prog = 0;
 	c->first = 1;
 	c->fd = -1;
 	R.opened++;
@@ -553,6 +552,8 @@ conn_open(struct conn *c)
 			return;
 		}
 	}
+	/* Its own clock: starting 500 connects takes a while. */
+	c->t_msg = c->t_prog = now_ns();
 	if (connect(fd, (struct sockaddr *)&R.addr, R.addrlen) != 0 &&
 	    errno != EINPROGRESS)
 		conn_fail(c, E_CONNECT, "connect: %s", strerror(errno));
