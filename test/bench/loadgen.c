@@ -144,8 +144,8 @@ usage(void)
 "                       hold) or connections (churn) [0: no limit]\n"
 "  -t, --timeout SECS   a connect or an echo not done in this long is an\n"
 "                       error [10]\n"
-"  -a, --addrs N        connect from 127.0.0.1 .. 127.0.0.N [churn: 8,\n"
-"                       others: 1]\n"
+"  -a, --addrs N        connect from 127.0.0.1 .. 127.0.0.N [8 to a\n"
+"                       127.x.x.x host, else 1]\n"
 "  -r, --ramp N         hold: connections being set up at once [64]\n"
 "  -P, --pid PID        the server's process: its peak RSS and threads;\n"
 "                       hold: memory per connection\n"
@@ -1057,7 +1057,7 @@ setup(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *scen = NULL;
-	int ch, i, got_c = 0, got_a = 0;
+	int ch, i, got_c = 0, got_a = 0, loop4;
 
 	R.host = "127.0.0.1";
 	R.port = 7007;
@@ -1101,18 +1101,23 @@ setup(int argc, char **argv)
 	R.scen = (enum scenario)i;
 	if (!got_c)
 		R.conns = R.scen == CHURN ? 16 : R.scen == HOLD ? 1000 : 1;
-	if (!got_a)
-		R.naddrs = R.scen == CHURN ? 8 : 1;
 	if (R.duration < 0)
 		R.duration = (R.scen == HOLD ? 10 : 2) * SEC_NS;
-	if (R.port == 0 || R.conns == 0 || R.naddrs == 0 || R.ramp == 0) {
+	if (R.port == 0 || R.conns == 0 || (got_a && R.naddrs == 0) ||
+	    R.ramp == 0) {
 		fprintf(stderr, "loadgen: -p, -c, -a and -r must not be 0\n");
 		exit(64);
 	}
 	resolve(R.host, R.port);
-	if (R.naddrs > 1 && (R.addr.ss_family != AF_INET ||
-	    (ntohl(((struct sockaddr_in *)&R.addr)->sin_addr.s_addr) >> 24)
-	    != 127)) {
+	loop4 = R.addr.ss_family == AF_INET &&
+	    ntohl(((struct sockaddr_in *)&R.addr)->sin_addr.s_addr) >> 24 == 127;
+	/*
+	 * From one address, the kernel's search for a free port slows down
+	 * as thousands are taken: ramping to 19,000 takes ten times longer.
+	 */
+	if (!got_a)
+		R.naddrs = loop4 ? 8 : 1;
+	if (R.naddrs > 1 && !loop4) {
 		fprintf(stderr, "loadgen: -a %lu: several source addresses "
 		    "need an IPv4 loopback host, not '%s'\n", R.naddrs, R.host);
 		exit(64);

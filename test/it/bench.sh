@@ -85,7 +85,7 @@ t_loadgen_churn() {
 	loadgen -s churn -d 0.3 -t 10
 	assert_clean
 	assert_at_least conns_done 16
-	# From 127.0.0.1 to 127.0.0.8 (churn's default -a 8).
+	# From 127.0.0.1 to 127.0.0.8 (the default -a 8 to a loopback host).
 	assert_log_re 5 '^<[0-7]>127\.0\.0\.[2-8]:[0-9]+: connected'
 }
 
