@@ -24,7 +24,8 @@
 #   SERVERS="..."   a subset of echod echod-b naive epoll node python socat
 #   REPEAT=N        runs of each scenario for echod and the yardsticks (3;
 #                   QUICK: 1); node, python and socat run PEER_REPEAT
-#                   (default 1) times: they are context, not the yardstick
+#                   times: they are context, not the yardstick (1; with
+#                   ECHOD_B 0, so that the run stays under 10 minutes)
 #   HOLD_MAX=N      also hold-N (up to 19000: loadgen and server each need
 #                   N descriptors, and the limit here is 20,000)
 #   DURATION=S      seconds of each stream, pingpong and churn run (2;
@@ -59,7 +60,11 @@ else
 	DEF_REPEAT=3 DEF_DURATION=2 DEF_HOLD=10
 fi
 REPEAT=${REPEAT:-$DEF_REPEAT}
-PEER_REPEAT=${PEER_REPEAT:-1}
+if [[ -n ${ECHOD_B-} ]]; then
+	PEER_REPEAT=${PEER_REPEAT:-0}
+else
+	PEER_REPEAT=${PEER_REPEAT:-1}
+fi
 DURATION=${DURATION:-$DEF_DURATION}
 HOLD_SECS=${HOLD_SECS:-$DEF_HOLD}
 HOLD_MAX=${HOLD_MAX:-}
@@ -139,9 +144,18 @@ for s in ${SERVERS:-$SERVERS_ALL}; do
 	*) die "SERVERS: unknown server '$s' ($SERVERS_ALL)" ;;
 	esac
 done
-(( ${#SRV[@]} )) || die "SERVERS: none of them can run"
 
 is_peer() { [[ $1 == node || $1 == python || $1 == socat ]]; }
+if (( PEER_REPEAT == 0 )); then
+	peers=() keep=()
+	for s in "${SRV[@]}"; do
+		if is_peer "$s"; then peers+=("$s"); else keep+=("$s"); fi
+	done
+	(( ${#peers[@]} )) &&
+	    note "${peers[*]}: not run (PEER_REPEAT=0${ECHOD_B:+, the default with ECHOD_B})"
+	SRV=("${keep[@]}")
+fi
+(( ${#SRV[@]} )) || die "SERVERS: none of them can run"
 
 PIN_SRV=() PIN_LG=()
 if taskset -c 0 true 2>/dev/null && taskset -c 1 true 2>/dev/null; then
