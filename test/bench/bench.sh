@@ -378,7 +378,9 @@ took=$(( EPOCHSECONDS - start ))
 	echo
 	echo "machine: $MACHINE; $PINNING"
 	echo "echod: $ECHOD ($("$ECHOD" -V 2>&1 | head -n 1))${ECHOD_B:+; echod-b: $ECHOD_B ($("$ECHOD_B" -V 2>&1 | head -n 1))}"
-	echo "medians of $REPEAT runs (node, python, socat: $PEER_REPEAT); stream, pingpong, churn $DURATION s; hold $HOLD_SECS s once all are connected; 64 B messages"
+	runs="median of $REPEAT runs each"
+	(( REPEAT == 1 )) && runs="1 run each"
+	echo "$runs (node, python, socat: $PEER_REPEAT); stream, pingpong, churn $DURATION s; hold $HOLD_SECS s once all are connected; 64 B messages"
 	echo
 	awk -v servers="${SRV[*]}" -v scens="${SCEN[*]}" -f test/bench/table.awk "$RESULTS"
 	if (( ${#NOTES[@]} )); then
