@@ -6,6 +6,8 @@
 #   make test SANITIZE=address,undefined CC=clang   (or SANITIZE=thread)
 #                 the same, built with sanitizers; any report fails
 #   make valgrind a short session of ./echod under valgrind's memcheck
+#   make bench    echod against yardsticks, a table of medians (QUICK=1:
+#                 about a minute)
 #   make install  install the daemon, its man pages, the systemd units and
 #                 (unless one exists) the configuration file; honours
 #                 DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, MANDIR and UNITDIR
@@ -128,7 +130,7 @@ run: all
 	GLIBC_TUNABLES=$(TUNABLES) ./echod -c etc/echod.conf -l 127.0.0.1:7007
 
 test: deps test-deps
-	@$(MAKE) --no-print-directory echod test/unit_tests fuzz-build
+	@$(MAKE) --no-print-directory echod test/unit_tests fuzz-build bench-build
 	@ECHOD_SANITIZE='$(SANITIZE)' bash test/run
 
 # valgrind cannot run a sanitized binary: build without SANITIZE.
@@ -191,7 +193,8 @@ clean:
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 
-# Fuzzing (make fuzz) and the soak test (make soak) have makefiles of
-# their own beside their sources.
+# Fuzzing (make fuzz), the soak test (make soak) and the benchmark (make
+# bench) have makefiles of their own beside their sources.
 -include test/fuzz/fuzz.mk
 -include test/soak/soak.mk
+-include test/bench/bench.mk
