@@ -25,4 +25,4 @@ $(BENCH_BINS): build/bench/%: test/bench/%.c test/bench/yardstick.h \
 
 bench: deps
 	@$(MAKE) --no-print-directory echod bench-build
-	@QUICK='$(QUICK)' bash test/bench/bench.sh
+	@QUICK='$(QUICK)' ECHOD_TUNABLES='$(TUNABLES)' bash test/bench/bench.sh

@@ -32,12 +32,17 @@
 #                   QUICK: 1)
 #   HOLD_SECS=S     seconds each hold lasts once all are connected (10;
 #                   QUICK: 3)
+#   ECHOD_TUNABLES  GLIBC_TUNABLES for echod (default: the Makefile's
+#                   TUNABLES, as the unit sets them; empty: none)
 # Writes build/bench/results.txt (every run's loadgen line) and
 # build/bench/table.md (the table printed at the end).
 set -u
 ORIG_DIR=$PWD
 cd "$(dirname -- "${BASH_SOURCE[0]}")/../.." || exit 2
 ROOT=$PWD
+# echod runs with the GLIBC_TUNABLES its unit and make run set (the
+# Makefile's TUNABLES), unless ECHOD_TUNABLES says otherwise.
+ECHOD_TUNABLES=${ECHOD_TUNABLES-$(sed -n 's/^TUNABLES *= *//p' Makefile)}
 export LC_ALL=C
 USER_ECHOD=${ECHOD-}
 # wait_for and alive; lib.sh does nothing else when sourced.
@@ -224,8 +229,9 @@ start_server() {
 	local cmd pg s
 	SNAME=$1 SPORT=
 	case $1 in
-	echod) cmd=("$ECHOD" -c "$T/echod.conf") ;;
-	echod-b) cmd=("$ECHOD_B" -c "$T/echod.conf") ;;
+	# echod runs as the unit and make run run it, with their tunables.
+	echod) cmd=(env "GLIBC_TUNABLES=$ECHOD_TUNABLES" "$ECHOD" -c "$T/echod.conf") ;;
+	echod-b) cmd=(env "GLIBC_TUNABLES=$ECHOD_TUNABLES" "$ECHOD_B" -c "$T/echod.conf") ;;
 	naive) cmd=("$OUT/naive" 0) ;;
 	epoll) cmd=("$OUT/epoll_echo" 0) ;;
 	node) cmd=(node test/bench/echo.js 0) ;;
