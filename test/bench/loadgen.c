@@ -105,6 +105,7 @@ static struct {
 	unsigned long active, busy, pending, next_open;
 	unsigned long held;	/* hold: connections open when all were */
 	int phase;		/* hold: 0 ramp, 1 hold, 2 end */
+	int quiet;		/* hold: silent after the first message */
 	int done;
 	uint64_t hold_j;	/* hold: next turn in the schedule */
 
@@ -147,6 +148,8 @@ usage(void)
 "  -a, --addrs N        connect from 127.0.0.1 .. 127.0.0.N [8 to a\n"
 "                       127.x.x.x host, else 1]\n"
 "  -r, --ramp N         hold: connections being set up at once [64]\n"
+"  -q, --quiet          hold: after its first message a connection stays\n"
+"                       silent (slowloris)\n"
 "  -P, --pid PID        the server's process: its peak RSS and threads;\n"
 "                       hold: memory per connection\n"
 "Prints one line of key=value pairs on stdout, a summary on stderr.\n"
@@ -737,7 +740,8 @@ hold_turns(int64_t now)
 	struct conn *c;
 	int64_t t;
 
-	for (;;) {
+	/* Quiet: the slowloris client, silent once it has been served. */
+	for (; !R.quiet;) {
 		t = R.t_hold + (int64_t)(R.hold_j * (uint64_t)SEC_NS / R.conns);
 		if (t > now || t >= R.t_end)
 			break;
@@ -1052,6 +1056,7 @@ setup(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "addrs", required_argument, NULL, 'a' },
 		{ "ramp", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "pid", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -1064,7 +1069,7 @@ setup(int argc, char **argv)
 	R.timeout = 10 * SEC_NS;
 	R.ramp = 64;
 	R.duration = -1;
-	while ((ch = getopt_long(argc, argv, "s:H:p:c:d:n:t:a:r:P:h", longs,
+	while ((ch = getopt_long(argc, argv, "s:H:p:c:d:n:t:a:r:qP:h", longs,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's': scen = optarg; break;
@@ -1081,6 +1086,7 @@ setup(int argc, char **argv)
 			R.naddrs = (unsigned long)number(optarg, "-a", 254);
 			got_a = 1;
 			break;
+		case 'q': R.quiet = 1; break;
 		case 'r': R.ramp = (unsigned long)number(optarg, "-r",
 		    1000000); break;
 		case 'P': R.pid = (pid_t)number(optarg, "--pid", 4194304);

@@ -642,3 +642,33 @@ t_evict_idle_off() {
 	conn_expect "$c" $'c\n' 5 "the waiting client once a slot freed"
 	conn_close "$b"
 }
+
+# Slowloris at the shipped limits: 1,024 connections from 16 addresses
+# (64 each, max_connections_per_ip) fill max_connections and then say
+# nothing; a new client is still served within 5 s, because the idlest
+# connection gives way to it (evict_idle).
+t_slowloris_shipped_limits() {
+	local lg lgpid start
+	lg=${LOADGEN:-build/bench/loadgen}
+	[[ -x $lg ]] || fail "$lg is not built (make test builds it)"
+	echo_conf "$T/echod.conf" 'idle_timeout = 300s'
+	start_echod "$T/echod.conf"
+	"$lg" -s hold -q -c 1024 -a 16 -d 30 -p "$PORT" \
+	    > "$T/lg.out" 2> "$T/lg.err" &
+	lgpid=$!
+	wait_for 20 'tasks; (( _tasks == 1025 ))' ||
+	    fail "echod has $_tasks threads with 1,024 silent clients (want 1025)"
+	assert_log 5 'max_connections (1024) reached'
+	_now
+	start=$_t
+	printf 'late\n' > "$T/late.in"
+	timeout 5 nc -N -s 127.0.0.100 127.0.0.1 "$PORT" \
+	    < "$T/late.in" > "$T/late.out" 2> "$T/nc.err" ||
+	    fail "a new client (127.0.0.100) was not served within 5 s: $(head -c 200 "$T/nc.err")"
+	assert_file "$T/late.out" $'late\n' "the new client's echo"
+	elapsed_since "$start"
+	echo "note: a new client was served $_el s after 1,024 silent ones filled echod"
+	assert_log_re 0 '^<4>evicted 127\.0\.0\.[0-9]+:[0-9]+, idle for [0-9]+ ms, for a client waiting at max_connections'
+	kill "$lgpid" 2>/dev/null
+	wait "$lgpid" 2>/dev/null || true
+}
