@@ -74,7 +74,7 @@ TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
 UNITS = systemd/echod.service systemd/echod.socket
 
 # What the unit sets too: less static TLS per thread, so that an idle
-# connection's thread touches one stack page, not two (echod(8), MEMORY).
+# connection's thread touches one stack page, not two (echod(8), RESOURCES).
 TUNABLES = glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0
 
 .PHONY: all run test valgrind clean deps test-deps units install uninstall FORCE

@@ -13,6 +13,7 @@ struct stats {
 	atomic_ullong bytes_echoed;	/* bytes sent back to clients */
 	atomic_ulong waited;		/* accepted after waiting at the limit */
 	atomic_ulong refused;		/* closed at once: access, per-IP, rate */
+	atomic_ulong pipes;		/* open for splicing (echo.c) */
 };
 
 extern struct stats stats;

@@ -11,11 +11,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "stats.h"
 
 /*
  * Most connections send little, and an idle one should cost no more than
@@ -24,6 +26,9 @@
  * it, so the buffer grows, eight times at a step, up to buffer_size.
  */
 #define GROW_FACTOR 8
+
+/* Descriptors beyond one a connection kept for listeners, logs, notify. */
+#define PIPE_FD_RESERVE 64
 
 /* Swaps *buf for a larger heap buffer; keeps the old one if out of memory. */
 static void
@@ -50,6 +55,25 @@ grow(struct conn *c, char **heap, char **buf, size_t *size)
  * pipe could be had (descriptors may be short), so the copying loop
  * goes on.
  */
+/*
+ * Pipes may take only the descriptors that max_connections leaves free:
+ * a pipe for every streaming client must never make accept() fail with
+ * EMFILE.  Beyond that budget a client goes on copying.
+ */
+static bool
+take_pipe(const struct config *cfg)
+{
+	unsigned long long want = cfg->max_connections + PIPE_FD_RESERVE;
+	struct rlimit rl;
+	unsigned long n = atomic_fetch_add(&stats.pipes, 1) + 1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want &&
+	    2 * (unsigned long long)n <= rl.rlim_cur - want)
+		return true;
+	atomic_fetch_sub(&stats.pipes, 1);
+	return false;
+}
+
 static bool
 splice_session(struct conn *c)
 {
@@ -57,7 +81,13 @@ splice_session(struct conn *c)
 	int p[2];
 	ssize_t n;
 
+	if (!take_pipe(c->cfg)) {
+		log_debug("%s: streaming, but the descriptors left for pipes "
+		    "are in use", c->peer);
+		return false;
+	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
+		atomic_fetch_sub(&stats.pipes, 1);
 		log_debug("%s: streaming, but no pipe to splice through: %s",
 		    c->peer, strerror(errno));
 		return false;
@@ -71,6 +101,7 @@ splice_session(struct conn *c)
 			break;
 	close(p[0]);
 	close(p[1]);
+	atomic_fetch_sub(&stats.pipes, 1);
 	return true;
 }
 

@@ -672,3 +672,27 @@ t_slowloris_shipped_limits() {
 	kill "$lgpid" 2>/dev/null
 	wait "$lgpid" 2>/dev/null || true
 }
+
+# Pipes for splice take only the descriptors max_connections leaves: past
+# that budget a streaming client copies instead, byte-exact, and accept()
+# never runs out of descriptors because of pipes.
+t_splice_pipe_budget() {
+	local c
+	# 8 connections + 64 reserved + one pipe's two descriptors.
+	echo_conf "$T/echod.conf" 'max_connections = 8' 'buffer_size = 4k'
+	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
+	start_limited_nofile 74 "$T/echod.conf"
+	head -c 262144 /dev/urandom > "$T/part" || fail "cannot make test data"
+	conn_open c
+	cat "$T/part" >&"$c" || fail "cannot write 256 KiB to echod"
+	assert_log 5 ': streaming: splicing through a pipe'
+	head -c 2097152 /dev/urandom > "$T/big"
+	nc_send "$T/big" "$T/big.out"
+	cmp -s "$T/big" "$T/big.out" ||
+	    fail "2 MiB past the pipe budget differ: got $(stat -c %s "$T/big.out") bytes"
+	assert_log 5 ': streaming, but the descriptors left for pipes are in use'
+	assert_eq 1 "$(log_count ': streaming: splicing through a pipe')" \
+	    "connections that spliced"
+	exec {c}>&-
+	roundtrip $'after\n' $'after\n' "a client once the pipe was given back"
+}

@@ -134,7 +134,8 @@ t_units_capabilities() {
 }
 
 # TasksMax= and LimitNOFILE= leave room for the shipped max_connections
-# (one thread and one descriptor each, plus what echod keeps for itself).
+# (one thread and one descriptor each, two more for a pipe while one
+# streams, plus what echod keeps for itself).
 t_units_limits() {
 	local max tasks nofile
 	_units "$T/src"
@@ -151,8 +152,8 @@ t_units_limits() {
 	    fail "TasksMax=$tasks and LimitNOFILE=$nofile should be numbers"
 	(( tasks >= max + 16 )) ||
 	    fail "TasksMax=$tasks is too low for max_connections = $max (threads: $max + main)"
-	(( nofile >= max + 32 )) ||
-	    fail "LimitNOFILE=$nofile is too low for max_connections = $max (one descriptor each)"
+	(( nofile >= 3 * max + 64 )) ||
+	    fail "LimitNOFILE=$nofile is too low for max_connections = $max (a socket each, and a pipe's two while streaming)"
 	echo "max_connections = $max, TasksMax=$tasks, LimitNOFILE=$nofile"
 }
 
