@@ -104,8 +104,11 @@ deepest_path() {
 	assert_reloaded 5 "$T/echod.conf"
 	conn_send "$c" $'after the reload\r\n'
 	conn_expect "$c" $'after the reload\n' 5 "a line after the reload"
-	stack_rss "$2"
-	(( _stacks >= 1 )) || fail "no worker stack of $1 in echod's smaps"
+	# A sanitizer's runtime lays thread stacks out its own way.
+	if ! sanitized; then
+		stack_rss "$2"
+		(( _stacks >= 1 )) || fail "no worker stack of $1 in echod's smaps"
+	fi
 	conn_send "$c" $'STOP\n'
 	conn_expect "$c" $'BYE\n' 5 "the stop word"
 	conn_expect_eof "$c" 5 "the end of the session"
