@@ -36,9 +36,9 @@ struct config {
 	size_t n_listen;
 	/*
 	 * The sockets each listen value means, resolved once when the file
-	 * is loaded, so that opening them looks nothing up.  A name that
-	 * does not resolve is no error in the file: error says why, for
-	 * opening time to report.
+	 * is loaded (for a reload, off the accept loop), so that opening
+	 * them looks nothing up.  A name that does not resolve is no error
+	 * in the file: error says why, for opening time to report.
 	 */
 	struct listen_addrs {
 		struct bind_addr *v;
@@ -100,7 +100,8 @@ struct config_overrides {
  * read or is larger than CONFIG_MAX_BYTES); the caller frees it.  ov may
  * be NULL.  A UTF-8 BOM at the start and CR LF line ends are accepted.
  * It resolves every listen value (cfg->addrs) and looks up user and
- * group, so it may block as long as the resolver does.
+ * group, so it may block as long as the resolver does: on reload it runs
+ * in a thread of its own (reload.h).
  */
 struct config *config_load(const char *path,
     const struct config_overrides *ov, char **errors);
