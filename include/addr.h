@@ -17,8 +17,8 @@ struct listen_spec {
 
 /*
  * Parses "HOST:PORT", "[V6ADDR]:PORT", "*:PORT" or a bare "PORT" (the same
- * as "*:PORT").  HOST may be an address or a name (resolved later, at bind
- * time).  Returns 0, or -1 with a reason in why[whylen].
+ * as "*:PORT").  HOST may be an address or a name (resolved later, by
+ * addr_resolve()).  Returns 0, or -1 with a reason in why[whylen].
  */
 int addr_parse(const char *spec, struct listen_spec *out, char *why,
     size_t whylen);

@@ -9,6 +9,8 @@
 
 #include "acl.h"
 
+struct bind_addr;
+
 #ifndef DEFAULT_CONFIG_PATH	/* the Makefile sets it from SYSCONFDIR */
 #define DEFAULT_CONFIG_PATH "/etc/echod/echod.conf"
 #endif
@@ -32,6 +34,17 @@ struct config {
 
 	char *listen[CONFIG_MAX_LISTEN];	/* listen specs as written */
 	size_t n_listen;
+	/*
+	 * The sockets each listen value means, resolved once when the file
+	 * is loaded (for a reload, off the accept loop), so that opening
+	 * them looks nothing up.  A name that does not resolve is no error
+	 * in the file: error says why, for opening time to report.
+	 */
+	struct listen_addrs {
+		struct bind_addr *v;
+		size_t n;
+		char *error;
+	} addrs[CONFIG_MAX_LISTEN];
 	unsigned backlog;
 	enum echod_mode mode;
 	unsigned max_connections;
@@ -86,6 +99,9 @@ struct config_overrides {
  * "NAME:LINE: key: reason" (or "NAME: reason" when the file cannot be
  * read or is larger than CONFIG_MAX_BYTES); the caller frees it.  ov may
  * be NULL.  A UTF-8 BOM at the start and CR LF line ends are accepted.
+ * It resolves every listen value (cfg->addrs) and looks up user and
+ * group, so it may block as long as the resolver does: on reload it runs
+ * in a thread of its own (reload.h).
  */
 struct config *config_load(const char *path,
     const struct config_overrides *ov, char **errors);

@@ -25,16 +25,16 @@ struct listeners {
 };
 
 /*
- * Makes *ls match cfg's listen values.  They are compared by the sockets
- * they mean, not by their text: a running socket bound to an address a
- * value still means is kept ("7" and "*:7" are one socket; of
- * "localhost:7", "127.0.0.1:7" keeps 127.0.0.1:7 and drops [::1]:7), and
- * its backlog updated; port 0 values keep their sockets by value.  New
- * sockets are opened while the old ones still serve, except one that
- * overlaps a socket being dropped ("*:7" to "127.0.0.1:7"): that one is
- * closed first.  All or nothing: on any failure, what was opened is
- * closed, what was closed is opened again, and -1 is returned with the
- * reason logged.
+ * Makes *ls match cfg's listen values, as config_load() resolved them
+ * (nothing is looked up here).  They are compared by the sockets they
+ * mean, not by their text: a running socket bound to an address a value
+ * still means is kept ("7" and "*:7" are one socket; of "localhost:7",
+ * "127.0.0.1:7" keeps 127.0.0.1:7 and drops [::1]:7), and its backlog
+ * updated; port 0 values keep their sockets by value.  New sockets are
+ * opened while the old ones still serve, except one that overlaps a
+ * socket being dropped ("*:7" to "127.0.0.1:7"): that one is closed
+ * first.  All or nothing: on any failure, what was opened is closed, what
+ * was closed is opened again, and -1 is returned with the reason logged.
  */
 int listeners_update(struct listeners *ls, const struct config *cfg);
 

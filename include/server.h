@@ -11,11 +11,14 @@
 #include "log.h"
 #include "notify.h"
 #include "admit.h"
+#include "reload.h"
 
 struct server {
 	const char *config_path;
 	const struct config_overrides *ov;
 	struct config *cfg;		/* for new connections */
+	struct reload reload;		/* the SIGHUP under way */
+	bool reload_again;		/* another SIGHUP came meanwhile */
 	struct listeners ls;
 	struct conn_set conns;
 	int sig_fd;			/* signalfd for the signals we handle */

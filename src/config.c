@@ -132,11 +132,7 @@ struct parse {
 	char line[LINE_KEEP];	/* the start of that line */
 	size_t total;		/* bytes read from the file */
 	bool too_big;		/* past CONFIG_MAX_BYTES: stop reading */
-	struct heard {		/* each listen value: its sockets, its line */
-		struct bind_addr *v;
-		size_t n;
-		unsigned line;
-	} heard[CONFIG_MAX_LISTEN];
+	unsigned listen_line[CONFIG_MAX_LISTEN];	/* where each was set */
 	struct config *cfg;
 	bool section_known;
 	unsigned seen[NKEYS];	/* line a key was first set on, or 0 */
@@ -261,12 +257,22 @@ config_new(void)
 }
 
 static void
+free_listen(struct config *cfg, size_t i)
+{
+	free(cfg->listen[i]);
+	free(cfg->addrs[i].v);
+	free(cfg->addrs[i].error);
+	cfg->listen[i] = NULL;
+	cfg->addrs[i] = (struct listen_addrs){ NULL, 0, NULL };
+}
+
+static void
 config_free(struct config *cfg)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->n_listen; i++)
-		free(cfg->listen[i]);
+		free_listen(cfg, i);
 	free(cfg->talk.stop_word);
 	free(cfg->talk.greeting);
 	free(cfg->user);
@@ -318,6 +324,23 @@ add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 }
 
 /*
+ * Resolves cfg->listen[i] into cfg->addrs[i], or keeps why it does not
+ * resolve there; -1 only when out of memory for that.
+ */
+static int
+resolve_listen(struct config *cfg, size_t i)
+{
+	struct listen_addrs *a = &cfg->addrs[i];
+	struct listen_spec ls;
+	char why[256];
+
+	if (addr_parse(cfg->listen[i], &ls, why, sizeof(why)) == 0 &&
+	    addr_resolve(&ls, &a->v, &a->n, why, sizeof(why)) == 0)
+		return 0;
+	return (a->error = strdup(why)) != NULL ? 0 : -1;
+}
+
+/*
  * The listen value just added, cfg->listen[n_listen - 1], may not serve a
  * socket an earlier one serves: the second bind() would fail at start.
  * "*:7" and "7", or "localhost:7" and "127.0.0.1:7", are the same socket.
@@ -328,17 +351,18 @@ listen_clash(struct parse *p, char *why, size_t whylen)
 {
 	struct config *cfg = p->cfg;
 	size_t cur = cfg->n_listen - 1, i, a, b;
-	struct heard *h = &p->heard[cur], *e;
+	const struct listen_addrs *h = &cfg->addrs[cur], *e;
 	const struct bind_addr *shown;
-	struct listen_spec ls;
 	char addr[ADDR_STRLEN];
 
-	h->line = p->lineno;
-	if (addr_parse(cfg->listen[cur], &ls, why, whylen) != 0 ||
-	    ls.port == 0 || addr_resolve(&ls, &h->v, &h->n, why, whylen) != 0)
-		return 0;
+	p->listen_line[cur] = p->lineno;
+	if (resolve_listen(cfg, cur) != 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	/* Port 0 overlaps nothing: each such value gets a port of its own. */
 	for (i = 0; i < cur; i++)
-		for (e = &p->heard[i], a = 0; a < h->n; a++)
+		for (e = &cfg->addrs[i], a = 0; a < h->n; a++)
 			for (b = 0; b < e->n; b++) {
 				if (!bind_addr_overlap(&h->v[a], &e->v[b]))
 					continue;
@@ -349,7 +373,7 @@ listen_clash(struct parse *p, char *why, size_t whylen)
 				    &shown->sa, shown->len, addr, sizeof(addr));
 				snprintf(why, whylen, "'%s' and '%s' (line %u) "
 				    "both serve %s", cfg->listen[cur],
-				    cfg->listen[i], e->line, addr);
+				    cfg->listen[i], p->listen_line[i], addr);
 				return -1;
 			}
 	return 0;
@@ -665,7 +689,7 @@ apply_overrides(struct config *cfg, const struct config_overrides *ov)
 
 	if (ov->n_listen > 0) {
 		for (i = 0; i < cfg->n_listen; i++)
-			free(cfg->listen[i]);
+			free_listen(cfg, i);
 		cfg->n_listen = 0;
 		for (i = 0; i < ov->n_listen; i++)
 			if ((cfg->listen[i] = strdup(ov->listen[i])) != NULL)
@@ -704,16 +728,20 @@ config_load_stream(FILE *fp, const char *name,
 	if (p.cfg->n_listen == 0 && add_listen(p.cfg, "*:7", why,
 	    sizeof(why)) != 0)
 		add_error(&p, "%s: %s", name, why);
-	for (i = 0; i < CONFIG_MAX_LISTEN; i++)
-		free(p.heard[i].v);
+	if (p.nerrors == 0 && ov != NULL)
+		apply_overrides(p.cfg, ov);
+	/* The default and -l values; the file's are resolved already. */
+	for (i = 0; i < p.cfg->n_listen && p.nerrors == 0; i++)
+		if (p.cfg->addrs[i].v == NULL &&
+		    p.cfg->addrs[i].error == NULL &&
+		    resolve_listen(p.cfg, i) != 0)
+			add_error(&p, "%s: out of memory", name);
 	if (p.nerrors > 0) {
 		config_unref(p.cfg);
 		*errors = p.errors != NULL ? p.errors :
 		    strdup("out of memory\n");
 		return NULL;
 	}
-	if (ov != NULL)
-		apply_overrides(p.cfg, ov);
 	*errors = NULL;
 	return p.cfg;
 }

@@ -151,35 +151,32 @@ struct plan {
 	bool *closed;		/* running socket closed early (late) */
 };
 
-/* Adds an entry for each socket spec means; -1 (logged) on failure. */
+/*
+ * Adds an entry for each socket listen value i means, as resolved when
+ * cfg was loaded: nothing is looked up here.  -1 (logged) on failure.
+ */
 static int
-plan_spec(struct plan *pl, const char *spec, unsigned nth)
+plan_spec(struct plan *pl, const struct config *cfg, size_t i)
 {
-	struct listen_spec lsp;
-	struct bind_addr *v;
+	const struct listen_addrs *a = &cfg->addrs[i];
+	const char *spec = cfg->listen[i];
+	unsigned nth = repeat_of(cfg, i);
 	struct want *grown;
-	char why[256];
-	size_t n, i;
+	size_t k;
 
-	if (addr_parse(spec, &lsp, why, sizeof(why)) != 0) {
-		log_error("listen: %s", why);
+	if (a->error != NULL) {
+		log_error("cannot listen on %s: %s", spec, a->error);
 		return -1;
 	}
-	if (addr_resolve(&lsp, &v, &n, why, sizeof(why)) != 0) {
-		log_error("cannot listen on %s: %s", spec, why);
-		return -1;
-	}
-	grown = realloc(pl->v, (pl->n + n) * sizeof(*grown));
+	grown = realloc(pl->v, (pl->n + a->n) * sizeof(*grown));
 	if (grown == NULL) {
 		log_error("out of memory for listen = %s", spec);
-		free(v);
 		return -1;
 	}
 	pl->v = grown;
-	for (i = 0; i < n; i++)
+	for (k = 0; k < a->n; k++)
 		pl->v[pl->n++] = (struct want){ .spec = spec, .nth = nth,
-		    .addr = v[i], .old = -1, .fd = -1 };
-	free(v);
+		    .addr = a->v[k], .old = -1, .fd = -1 };
 	return 0;
 }
 
@@ -376,7 +373,7 @@ listeners_update(struct listeners *ls, const struct config *cfg)
 		goto out;
 	}
 	for (i = 0; i < cfg->n_listen; i++)
-		if (plan_spec(&pl, cfg->listen[i], repeat_of(cfg, i)) != 0)
+		if (plan_spec(&pl, cfg, i) != 0)
 			goto out;
 	plan_keep(&pl, ls);
 	/*

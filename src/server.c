@@ -1,9 +1,11 @@
 /*
  * The main thread's loop.  It poll()s the listening sockets, a signalfd
  * (all handled signals are blocked in every thread and read here, so no
- * code runs in signal context) and an eventfd that finishing workers
- * poke.  At max_connections it simply stops accepting: new clients wait
- * in the kernel's listen backlog and are accepted when a slot frees.
+ * code runs in signal context), an eventfd that finishing workers poke,
+ * and during a reload the eventfd of the thread that prepares it (see
+ * reload.c): nothing here waits for a resolver.  At max_connections it
+ * simply stops accepting: new clients wait in the kernel's listen backlog
+ * and are accepted when a slot frees.
  */
 #include "server.h"
 
@@ -26,6 +28,8 @@
 #define ACCEPT_PAUSE_MS 100	/* back-off when out of descriptors */
 #define KILL_GRACE_MS 2000	/* for workers to notice their shut socket */
 #define STATUS_EVERY_MS 1000	/* the fastest STATUS= updates go */
+#define RELOAD_STOP_MS 200	/* at exit, for a reload about to end */
+#define NFIXED 3		/* poll slots before the listeners' */
 
 enum accept_result {
 	DRAINED,		/* the backlog is empty */
@@ -100,6 +104,7 @@ server_listen(struct server *s)
 void
 server_free(struct server *s)
 {
+	reload_stop(&s->reload, 0);
 	listeners_close(&s->ls);
 	notify_close(&s->notify);
 	close(s->sig_fd);
@@ -183,7 +188,10 @@ log_errors(const char *errors)
 	}
 }
 
-/* SIGHUP: all or nothing; the running configuration survives any error. */
+/*
+ * A reload's second half, on the main thread, with nothing left to look
+ * up: all or nothing, and the running configuration survives any error.
+ */
 static int
 apply(struct server *s, struct config *cfg)
 {
@@ -204,17 +212,13 @@ apply(struct server *s, struct config *cfg)
 	return 0;
 }
 
-static void
-reload(struct server *s)
-{
-	struct config *cfg;
-	char *errors;
+static void reload_begin(struct server *s);
 
-	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    clock_usec());
-	log_info("reloading %s", s->config_path);
-	cfg = config_load(s->config_path, s->ov, &errors);
-	if (cfg == NULL) {
+/* What the loader made (NULL: errors, if any, say why) is applied. */
+static void
+reload_end(struct server *s, struct config *cfg, char *errors)
+{
+	if (errors != NULL) {
 		log_errors(errors);
 		free(errors);
 	}
@@ -227,6 +231,31 @@ reload(struct server *s)
 		log_error("reload failed; keeping the running configuration");
 	}
 	notify_send(&s->notify, "READY=1\nSTATUS=%s", s->status);
+	if (s->reload_again) {
+		s->reload_again = false;
+		reload_begin(s);
+	}
+}
+
+/*
+ * SIGHUP: the file is read, and its names looked up, by a loader thread
+ * while this one goes on accepting.  One reload at a time: SIGHUPs during
+ * one make one more after it, which reads the file as it is by then.
+ */
+static void
+reload_begin(struct server *s)
+{
+	if (reload_busy(&s->reload)) {
+		s->reload_again = true;
+		log_info("SIGHUP during a reload: %s is read again once it "
+		    "ends", s->config_path);
+		return;
+	}
+	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    clock_usec());
+	log_info("reloading %s", s->config_path);
+	if (reload_start(&s->reload, s->config_path, s->ov) != 0)
+		reload_end(s, NULL, NULL);
 }
 
 /* Reads one pending signal; 0 if none. */
@@ -462,7 +491,7 @@ on_signal(struct server *s, int sig)
 {
 	switch (sig) {
 	case SIGHUP:
-		reload(s);
+		reload_begin(s);
 		return false;
 	case SIGUSR1:
 		log_stats();
@@ -470,6 +499,8 @@ on_signal(struct server *s, int sig)
 	case SIGINT:
 	case SIGTERM:
 		log_info("SIG%s received: shutting down", sigabbrev_np(sig));
+		if (reload_busy(&s->reload))
+			log_info("the reload under way will not be applied");
 		notify_send(&s->notify, "STOPPING=1");
 		return true;
 	}
@@ -501,7 +532,9 @@ accept_loop(struct server *s)
 	struct pollfd *pfd = NULL, *grown;
 	size_t i, cap = 0;
 	long long wait, timer, w;
+	struct config *cfg;
 	bool listening;
+	char *errors;
 	int sig;
 
 	for (;;) {
@@ -511,8 +544,8 @@ accept_loop(struct server *s)
 			start_pending(s);
 		if (s->pending == NULL && s->at_limit && below_limit(s))
 			serve_waiting(s);
-		if (cap < s->ls.n + 2) {
-			cap = s->ls.n + 2;
+		if (cap < s->ls.n + NFIXED) {
+			cap = s->ls.n + NFIXED;
 			if ((grown = realloc(pfd, cap * sizeof(*pfd))) == NULL) {
 				log_error("out of memory in the accept loop");
 				free(pfd);
@@ -531,12 +564,14 @@ accept_loop(struct server *s)
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = reload_fd(&s->reload),
+		    .events = POLLIN };
 		for (i = 0; i < s->ls.n; i++)
-			pfd[i + 2] = (struct pollfd){ .events = POLLIN,
+			pfd[i + NFIXED] = (struct pollfd){ .events = POLLIN,
 			    .fd = listening ? s->ls.v[i].fd : -1 };
 		if (wait <= 0 || (timer >= 0 && timer < wait))
 			wait = timer;
-		if (poll(pfd, s->ls.n + 2, clock_poll_timeout(wait)) < 0) {
+		if (poll(pfd, s->ls.n + NFIXED, clock_poll_timeout(wait)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
@@ -549,7 +584,11 @@ accept_loop(struct server *s)
 			s->paused_until = (struct timespec){ 0, 0 };
 		}
 		/* Listeners first: a reload may replace the set. */
-		handle_listeners(s, pfd + 2);
+		handle_listeners(s, pfd + NFIXED);
+		if (pfd[2].revents & POLLIN) {
+			cfg = reload_collect(&s->reload, &errors);
+			reload_end(s, cfg, errors);
+		}
 		while ((sig = next_signal(s)) != 0)
 			if (on_signal(s, sig)) {
 				free(pfd);
@@ -624,9 +663,11 @@ drain(struct server *s)
 		if (wait_workers(s, &deadline))
 			goto now;
 	}
+	reload_stop(&s->reload, RELOAD_STOP_MS);
 	log_info("exiting");
 	return 0;
 now:
+	reload_stop(&s->reload, 0);
 	log_info("second signal: exiting now with %lu connections open",
 	    atomic_load(&stats.active));
 	return 0;

@@ -585,6 +585,25 @@ has_ipv6_loopback() {
 	grep -qi '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null
 }
 
+# --- sd_notify ---------------------------------------------------------------------
+
+# notify_listen ADDRESS: receives sd_notify datagrams on ADDRESS (socat
+# UNIX-RECV:PATH or ABSTRACT-RECV:NAME) into $T/notify, a message a line.
+notify_listen() {
+	: > "$T/notify"
+	socat -u "$1" "OPEN:$T/notify,append" 2> "$T/socat.err" &
+	_nl_pid=$!
+}
+
+# notify_count TEXT: prints how many notify lines are exactly TEXT.
+notify_count() { grep -cx -- "$1" "$T/notify"; }
+
+assert_notify() {	# SECONDS LINE-ERE
+	_an_re=$2
+	wait_for "$1" 'grep -qE -- "^($_an_re)\$" "$T/notify"' ||
+	    fail "no notify message /$2/ within $1 s; got: $(tr '\n' '|' < "$T/notify")"
+}
+
 # --- assertions ------------------------------------------------------------------
 
 # q STRING: sets _q to STRING quoted for a message ($'a\n' style).

@@ -42,8 +42,13 @@ check_config(const struct config *cfg)
 
 	CHECK(cfg->n_listen >= 1 && cfg->n_listen <= CONFIG_MAX_LISTEN,
 	    "1 to 64 listen addresses");
-	for (i = 0; i < cfg->n_listen; i++)
+	for (i = 0; i < cfg->n_listen; i++) {
 		CHECK(cfg->listen[i] != NULL, "listen addresses are set");
+		CHECK((cfg->addrs[i].v != NULL && cfg->addrs[i].n > 0 &&
+		    cfg->addrs[i].error == NULL) || (cfg->addrs[i].v == NULL &&
+		    cfg->addrs[i].error != NULL), "each listen value is "
+		    "resolved, or says why not");
+	}
 	CHECK(cfg->backlog >= 1 && cfg->backlog <= 65535, "backlog range");
 	CHECK(cfg->max_connections >= 1 && cfg->max_connections <= 1000000,
 	    "max_connections range");

@@ -1,23 +1,6 @@
 # Running under systemd without systemd: sd_notify readiness, status,
 # reload and watchdog messages; socket activation; dropping root.
 
-# notify_listen ADDRESS: receives sd_notify datagrams on ADDRESS (socat
-# UNIX-RECV:PATH or ABSTRACT-RECV:NAME) into $T/notify, a message a line.
-notify_listen() {
-	: > "$T/notify"
-	socat -u "$1" "OPEN:$T/notify,append" 2> "$T/socat.err" &
-	_nl_pid=$!
-}
-
-# notify_count TEXT: prints how many notify lines are exactly TEXT.
-notify_count() { grep -cx -- "$1" "$T/notify"; }
-
-assert_notify() {	# SECONDS LINE-ERE
-	_an_re=$2
-	wait_for "$1" 'grep -qE -- "^($_an_re)\$" "$T/notify"' ||
-	    fail "no notify message /$2/ within $1 s; got: $(tr '\n' '|' < "$T/notify")"
-}
-
 t_notify() {
 	local c
 	notify_listen "UNIX-RECV:$T/notify.sock"

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+
 #include "unit.h"
+#include "addr.h"
 #include "config.h"
 #include "log.h"
 
@@ -257,6 +260,63 @@ listen_distinct_sockets_are_fine(void **state)
 	    "listen = 0.0.0.0:7008\n");
 
 	assert_int_equal(cfg->n_listen, 8);
+	config_unref(cfg);
+}
+
+/* The port of a resolved socket. */
+static unsigned
+port_of(const struct bind_addr *b)
+{
+	if (b->sa.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&b->sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&b->sa)->sin6_port);
+}
+
+/*
+ * Every listen value is resolved when loaded, the default and -l ones
+ * too, so that opening the sockets looks nothing up; a value that does
+ * not resolve keeps the reason, for opening time, and is no file error.
+ */
+static void
+listen_values_resolved_at_load(void **state)
+{
+	(void)state;
+	struct config_overrides ov;
+	struct config *cfg;
+	char *errors = NULL;
+
+	cfg = load_ok("[server]\n"
+	    "listen = 127.0.0.1:7007\n"
+	    "listen = 127.0.0.1:0\n"
+	    "listen = [fe80::1%no-such-if0]:7\n");
+	assert_int_equal(cfg->addrs[0].n, 1);
+	assert_null(cfg->addrs[0].error);
+	assert_int_equal(cfg->addrs[0].v[0].sa.ss_family, AF_INET);
+	assert_int_equal(port_of(&cfg->addrs[0].v[0]), 7007);
+	assert_int_equal(cfg->addrs[1].n, 1);
+	assert_int_equal(port_of(&cfg->addrs[1].v[0]), 0);
+	assert_null(cfg->addrs[2].v);
+	assert_non_null(cfg->addrs[2].error);
+	config_unref(cfg);
+
+	cfg = load_ok("");
+	assert_int_equal(cfg->addrs[0].n, 1);
+	assert_true(addr_is_any(&cfg->addrs[0].v[0]));
+	assert_int_equal(port_of(&cfg->addrs[0].v[0]), 7);
+	config_unref(cfg);
+
+	memset(&ov, 0, sizeof(ov));
+	ov.mode = -1;
+	ov.listen[0] = "[::1]:9";
+	ov.n_listen = 1;
+	cfg = load("[server]\nlisten = 127.0.0.1:7007\n", &ov, &errors);
+	if (cfg == NULL)
+		fail_msg("rejected: %s", errors);
+	assert_int_equal(cfg->n_listen, 1);
+	assert_int_equal(cfg->addrs[0].n, 1);
+	assert_int_equal(cfg->addrs[0].v[0].sa.ss_family, AF_INET6);
+	assert_true(cfg->addrs[0].v[0].v6only);
+	assert_int_equal(port_of(&cfg->addrs[0].v[0]), 9);
 	config_unref(cfg);
 }
 
@@ -1532,6 +1592,7 @@ run_config_tests(void)
 		cmocka_unit_test(listen_rejects_bad_spec),
 		cmocka_unit_test(listen_same_socket_is_error),
 		cmocka_unit_test(listen_distinct_sockets_are_fine),
+		cmocka_unit_test(listen_values_resolved_at_load),
 		cmocka_unit_test(backlog_valid),
 		cmocka_unit_test(backlog_invalid),
 		cmocka_unit_test(backlog_out_of_range),

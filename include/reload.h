@@ -1,0 +1,49 @@
+/* A reload prepared off the accept loop, in a thread of its own. */
+#ifndef ECHOD_RELOAD_H
+#define ECHOD_RELOAD_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+/*
+ * config_load() reads the file, looks user and group up and resolves
+ * every listen value: with a slow resolver that takes seconds, which the
+ * accept loop (and the watchdog it pings) must not wait for.  So a
+ * loader thread runs it and signals a descriptor the accept loop polls;
+ * the main thread then takes the result and applies it at once.  One
+ * reload at a time.
+ */
+struct reload_job;
+
+struct reload {
+	struct reload_job *job;	/* under way, or done and not collected */
+};
+
+/*
+ * Starts loading path (with ov, which may be NULL) in a loader thread.
+ * Returns 0, or -1 with the reason logged.  None may be under way.
+ */
+int reload_start(struct reload *r, const char *path,
+    const struct config_overrides *ov);
+
+bool reload_busy(const struct reload *r);
+
+/* Readable once the loader is done; -1 when no reload is under way. */
+int reload_fd(const struct reload *r);
+
+/*
+ * Once reload_fd() is readable: ends the loader and returns what it made,
+ * a configuration, or NULL and in *errors the text config_load() gave
+ * (the caller frees it; NULL when out of memory).
+ */
+struct config *reload_collect(struct reload *r, char **errors);
+
+/*
+ * Shutting down: waits up to wait_ms for a loader still running, then
+ * leaves it to end on its own (it frees what it holds); any result is
+ * dropped.
+ */
+void reload_stop(struct reload *r, int wait_ms);
+
+#endif

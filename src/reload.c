@@ -1,0 +1,173 @@
+/*
+ * The loader thread.  Its job is on the heap and counted: the main thread
+ * holds one reference and the loader one, and whichever lets go last
+ * frees it, the eventfd included.  So at shutdown the main thread can
+ * leave a loader stuck in the resolver behind without waiting for it and
+ * without anything being freed under it.
+ */
+#include "reload.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/*
+ * getaddrinfo() and the NSS modules need an ordinary stack, not the small
+ * one connection threads have; this one is mostly never touched.
+ */
+#define LOADER_STACK (1024 * 1024)
+
+struct reload_job {
+	pthread_t tid;
+	int done_fd;		/* eventfd, written once the result is in */
+	atomic_int refs;	/* the main thread's and the loader's */
+	char *path;
+	struct config_overrides ov;
+	bool has_ov;
+	struct config *cfg;	/* the result: a configuration, */
+	char *errors;		/* or why not */
+};
+
+static void
+job_unref(struct reload_job *j)
+{
+	if (atomic_fetch_sub(&j->refs, 1) != 1)
+		return;
+	close(j->done_fd);
+	config_unref(j->cfg);
+	free(j->errors);
+	free(j->path);
+	free(j);
+}
+
+static void *
+loader(void *arg)
+{
+	struct reload_job *j = arg;
+	uint64_t one = 1;
+
+	j->cfg = config_load(j->path, j->has_ov ? &j->ov : NULL, &j->errors);
+	/* Adding 1 to a fresh eventfd cannot block or overflow. */
+	if (write(j->done_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+		log_error("reload: eventfd: %s; the reload never ends",
+		    strerror(errno));
+	job_unref(j);
+	return NULL;
+}
+
+static int
+spawn(struct reload_job *j)
+{
+	pthread_attr_t attr;
+	int err;
+
+	if ((err = pthread_attr_init(&attr)) != 0)
+		return err;
+	err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_JOINABLE);
+	if (err == 0)
+		err = pthread_attr_setstacksize(&attr, LOADER_STACK);
+	if (err == 0)
+		err = pthread_create(&j->tid, &attr, loader, j);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+int
+reload_start(struct reload *r, const char *path,
+    const struct config_overrides *ov)
+{
+	struct reload_job *j;
+	int err;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->path = strdup(path)) == NULL) {
+		log_error("out of memory for reloading %s", path);
+		free(j);
+		return -1;
+	}
+	/* ov's strings are the command line's: they outlive any loader. */
+	if (ov != NULL) {
+		j->ov = *ov;
+		j->has_ov = true;
+	}
+	atomic_init(&j->refs, 2);
+	if ((j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		log_error("cannot reload %s: eventfd: %s", path,
+		    strerror(errno));
+		free(j->path);
+		free(j);
+		return -1;
+	}
+	if ((err = spawn(j)) != 0) {
+		log_error("cannot start a thread to reload %s: %s", path,
+		    strerror(err));
+		close(j->done_fd);
+		free(j->path);
+		free(j);
+		return -1;
+	}
+	r->job = j;
+	return 0;
+}
+
+bool
+reload_busy(const struct reload *r)
+{
+	return r->job != NULL;
+}
+
+int
+reload_fd(const struct reload *r)
+{
+	return r->job != NULL ? r->job->done_fd : -1;
+}
+
+struct config *
+reload_collect(struct reload *r, char **errors)
+{
+	struct reload_job *j = r->job;
+	struct config *cfg;
+	int err;
+
+	r->job = NULL;
+	/* The loader's last act was to signal: this hardly waits. */
+	if ((err = pthread_join(j->tid, NULL)) != 0)
+		log_error("reload: pthread_join: %s", strerror(err));
+	cfg = j->cfg;
+	*errors = j->errors;
+	j->cfg = NULL;
+	j->errors = NULL;
+	job_unref(j);
+	return cfg;
+}
+
+void
+reload_stop(struct reload *r, int wait_ms)
+{
+	struct reload_job *j = r->job;
+	struct pollfd pfd;
+	char *errors;
+	int err;
+
+	if (j == NULL)
+		return;
+	pfd = (struct pollfd){ .fd = j->done_fd, .events = POLLIN };
+	if (poll(&pfd, 1, wait_ms) > 0) {
+		config_unref(reload_collect(r, &errors));
+		free(errors);
+		return;
+	}
+	log_info("not waiting for the reload still under way");
+	r->job = NULL;
+	if ((err = pthread_detach(j->tid)) != 0)
+		log_error("reload: pthread_detach: %s", strerror(err));
+	job_unref(j);
+}
