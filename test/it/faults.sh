@@ -28,7 +28,9 @@ rss_kb() {
 
 # owed PORT MIN: sets _owed to how many established IPv4 sockets with
 # local port PORT have at least MIN bytes queued for sending (not yet
-# taken by the peer), from /proc/net/tcp.
+# taken by the peer), from /proc/net/tcp.  grep reads the file: bash
+# reads it a byte at a time, and each read walks the socket table
+# again, so with thousands of TIME-WAIT sockets one call took seconds.
 owed() {
 	local hexport sl local rem st q rest
 	printf -v hexport '%04X' "$1"
@@ -36,7 +38,7 @@ owed() {
 	while read -r sl local rem st q rest; do
 		[[ $st == 01 && $local == *":$hexport" ]] || continue
 		(( 16#${q%%:*} >= $2 )) && _owed=$(( _owed + 1 ))
-	done < /proc/net/tcp
+	done < <(grep -E "^ *[0-9]+: [0-9A-F]+:$hexport [0-9A-F]+:[0-9A-F]+ 01 " /proc/net/tcp)
 	return 0
 }
 
