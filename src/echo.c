@@ -49,13 +49,6 @@ grow(struct conn *c, char **heap, char **buf, size_t *size)
 }
 
 /*
- * A client that fills even the largest buffer streams: from then on its
- * bytes go from socket to pipe to socket with splice(), never copied
- * into echod.  The same loop as below, only through a pipe; false if no
- * pipe could be had (descriptors may be short), so the copying loop
- * goes on.
- */
-/*
  * Pipes may take only the descriptors that max_connections leaves free:
  * a pipe for every streaming client must never make accept() fail with
  * EMFILE.  Beyond that budget a client goes on copying.
@@ -74,6 +67,13 @@ take_pipe(const struct config *cfg)
 	return false;
 }
 
+/*
+ * A client that fills even the largest buffer streams: from then on its
+ * bytes go from socket to pipe to socket with splice(), never copied
+ * into echod.  The same loop as below, only through a pipe; false if no
+ * pipe could be had (descriptors may be short), so the copying loop
+ * goes on.
+ */
 static bool
 splice_session(struct conn *c)
 {
@@ -93,7 +93,10 @@ splice_session(struct conn *c)
 		return false;
 	}
 	log_debug("%s: streaming: splicing through a pipe", c->peer);
-	/* The pipe holds what one splice_in() takes: grow it to len. */
+	/*
+	 * The pipe holds what one splice_in() takes: grow it to len.  If
+	 * that is refused, each splice moves what the pipe holds instead.
+	 */
 	if (len > 65536)
 		fcntl(p[1], F_SETPIPE_SZ, (int)len);
 	while ((n = conn_splice_in(c, p[1], len)) > 0)
