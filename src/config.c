@@ -223,7 +223,12 @@ config_new(void)
 	cfg->idle_timeout_ms = 300 * SEC;
 	cfg->buffer_size = 16 * KB;
 	cfg->thread_stack_size = 64 * KB;
-	cfg->splice = true;
+	/*
+	 * Off: in make bench, splicing took about 0.6x the server's CPU per
+	 * byte but streamed 0.93x as fast as copying (one run, A/B), so it
+	 * is not the default.
+	 */
+	cfg->splice = false;
 	cfg->shutdown_timeout_ms = 10 * SEC;
 	cfg->reuse_port = false;
 	cfg->send_timeout_ms = 30 * SEC;

@@ -153,7 +153,7 @@ t_default_backlog() {
 # A client that fills buffer_size streams through a pipe (splice): still
 # byte-exact, half-close honoured, and the time limits hold on that path.
 t_splice_path() {
-	echo_conf "$T/echod.conf" 'buffer_size = 4k'
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'splice = yes'
 	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
 	start_echod "$T/echod.conf"
 	head -c 8388608 /dev/urandom > "$T/big" || fail "cannot make test data"
@@ -180,7 +180,7 @@ t_splice_off() {
 # idle_timeout while splicing: a client that streamed, then went silent.
 t_splice_idle_timeout() {
 	local c got
-	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'idle_timeout = 1s'
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'splice = yes' 'idle_timeout = 1s'
 	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
 	start_echod "$T/echod.conf"
 	head -c 262144 /dev/urandom > "$T/part" || fail "cannot make test data"
@@ -198,7 +198,7 @@ t_splice_idle_timeout() {
 # send_timeout while splicing: a client that streams and never reads.
 t_splice_send_timeout() {
 	local sp
-	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'send_timeout = 1s'
+	echo_conf "$T/echod.conf" 'buffer_size = 4k' 'splice = yes' 'send_timeout = 1s'
 	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
 	start_echod "$T/echod.conf"
 	head -c 64M /dev/zero |

@@ -680,7 +680,7 @@ t_slowloris_shipped_limits() {
 t_splice_pipe_budget() {
 	local c
 	# 8 connections + 64 reserved + one pipe's two descriptors.
-	echo_conf "$T/echod.conf" 'max_connections = 8' 'buffer_size = 4k'
+	echo_conf "$T/echod.conf" 'max_connections = 8' 'buffer_size = 4k' 'splice = yes'
 	printf '[log]\nlevel = debug\n' >> "$T/echod.conf"
 	start_limited_nofile 74 "$T/echod.conf"
 	head -c 262144 /dev/urandom > "$T/part" || fail "cannot make test data"

@@ -604,7 +604,7 @@ admission_keys(void **state)
 
 	assert_int_equal(cfg->send_timeout_ms, 30000);
 	assert_int_equal(cfg->evict_idle_ms, 2000);
-	assert_true(cfg->splice);
+	assert_false(cfg->splice);
 	assert_int_equal(cfg->max_connections_per_ip, 64);
 	assert_int_equal(cfg->ipv6_prefix, 64);
 	assert_int_equal(cfg->connection_rate, 0);
@@ -614,8 +614,8 @@ admission_keys(void **state)
 	cfg = key_ok("server", "send_timeout", "2m");
 	assert_int_equal(cfg->send_timeout_ms, 120000);
 	config_unref(cfg);
-	cfg = key_ok("server", "splice", "no");
-	assert_false(cfg->splice);
+	cfg = key_ok("server", "splice", "yes");
+	assert_true(cfg->splice);
 	config_unref(cfg);
 	cfg = key_ok("server", "evict_idle", "0");
 	assert_int_equal(cfg->evict_idle_ms, 0);
