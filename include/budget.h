@@ -75,7 +75,4 @@ unsigned long long budget_due(struct budget_held *h, long long now_ms);
 /* The count not yet reported (at the end), forgotten. */
 unsigned long long budget_rest(struct budget_held *h);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-long long budget_now_ms(void);
-
 #endif

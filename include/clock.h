@@ -10,6 +10,9 @@ struct timespec clock_after_ms(unsigned long long ms);
 /* Milliseconds from now until t; 0 or less once t has passed. */
 long long clock_ms_until(const struct timespec *t);
 
+/* Milliseconds since an arbitrary point. */
+long long clock_ms(void);
+
 /*
  * Milliseconds since an arbitrary point, from the coarse clock (a few ms
  * of resolution, and cheap enough to read on every recv()).

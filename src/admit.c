@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "acl.h"
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 
@@ -37,15 +37,6 @@ void
 admit_free(struct admit *a)
 {
 	srctab_free(&a->rates);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 struct refill_ctx {
@@ -106,7 +97,7 @@ bucket(struct admit *a, const unsigned char src[16])
 static enum admit_verdict
 rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
 {
-	struct refill_ctx ctx = { now_ms(), rate };
+	struct refill_ctx ctx = { clock_ms(), rate };
 	struct src *e;
 
 	if (a->rates.n > 1024 && ctx.now - a->swept_ms >= SWEEP_EVERY_MS) {

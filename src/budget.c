@@ -5,7 +5,6 @@
  */
 #include "budget.h"
 
-#include <time.h>
 
 /* Longer than any refill needs: keeps rate times time in range. */
 #define MAX_GAP_MS (3600LL * 1000)
@@ -106,13 +105,4 @@ budget_rest(struct budget_held *h)
 
 	h->n = 0;
 	return n;
-}
-
-long long
-budget_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }

@@ -29,6 +29,15 @@ clock_ms_until(const struct timespec *t)
 }
 
 long long
+clock_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+long long
 clock_coarse_ms(void)
 {
 	struct timespec t;

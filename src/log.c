@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 /* Written by the main thread (startup, reload), read by every thread. */
 static atomic_int log_level = LEVEL_INFO;
 static atomic_bool log_on_tty;
@@ -158,11 +160,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 bool
 log_limit_ok(struct log_limit *l, unsigned interval_ms, unsigned long *held)
 {
-	struct timespec ts;
-	long long now;
+	long long now = clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now < l->next_ms) {
 		l->suppressed++;
 		return false;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "budget.h"
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -194,7 +195,7 @@ log_line(struct conn *c, struct talk_log *tl, const char *line, size_t len)
 
 	if (log_get_level() < LEVEL_INFO)
 		return;
-	now = budget_now_ms();
+	now = clock_ms();
 	/* Escaping costs time too: not for a line that cannot pass. */
 	ok = budget_ready(&tl->own, &tl->own_rates, now);
 	if (ok) {
