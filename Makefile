@@ -14,13 +14,23 @@
 #   make uninstall  remove what make install put there, except the
 #                 configuration file
 #
-# Missing Debian packages are installed with apt-get when run as root;
-# otherwise the exact command to run is printed and make stops.
+# make run, make test, make valgrind, make bench and make fuzz install
+# missing Debian packages with apt-get when run as root; otherwise they
+# print the exact command to run and stop.  Plain make and make install
+# never install anything: without inih they say what to install.
+#
+# Packagers: CC, CFLAGS, CPPFLAGS and LDFLAGS are honoured.  Warnings are
+# errors only in make test (and so in CI), never in a plain build, so that
+# a newer compiler's new warning does not fail a package build.
 
 VERSION   = 0.1.0
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARNINGS  = -Wall -Wextra -Werror
+# The OpenBSD set beyond -Wall -Wextra; clean under gcc and clang.
+WARNINGS  = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2
+# make test sets WERROR=-Werror; a plain build leaves warnings warnings.
+WERROR   ?=
 PKG_CONFIG ?= pkg-config
 
 # Installation directories.  SYSCONFDIR also sets the configuration file
@@ -42,7 +52,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DECHOD_VERSION='"$(VERSION)"' \
 	-DDEFAULT_CONFIG_PATH='"$(CONFIG_PATH)"' $(INIH_CFLAGS) $(CPPFLAGS)
-ALL_CFLAGS   = -std=c11 $(WARNINGS) -pthread -MMD -MP $(SANITIZE_FLAGS) $(CFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARNINGS) $(WERROR) -pthread -MMD -MP $(SANITIZE_FLAGS) $(CFLAGS)
 # -z now: symbols are bound at start, not by the first worker to call
 # each one (lazy binding takes more stack than an idle worker touches);
 # with relro the binding table is read-only after that.
@@ -79,34 +89,44 @@ TUNABLES = glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0
 
 .PHONY: all run test valgrind clean deps test-deps units install uninstall FORCE
 
-all: deps
-	@$(MAKE) --no-print-directory echod units
+# Plain make never installs packages: without inih it stops and says how
+# to get it (make run and make test install it themselves, then build in
+# a second make that finds it).
+ifeq ($(INIH_LIBS),)
+ifneq ($(filter all echod test/unit_tests install,$(or $(MAKECMDGOALS),all)),)
+$(error inih not found by pkg-config; run: sudo apt-get install -y \
+	$(BUILD_DEPS) (or make run / make test, which install what is missing))
+endif
+endif
+
+all: echod units
 
 units: $(UNITS)
 
 echod: $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(INIH_LIBS)
 
-# The directories compiled into the daemon and written into the unit:
-# these files change when (and only when) the values do, so that a build
-# or an install with other directories remakes what depends on them.
-build/config-path: FORCE
+# What the build depends on beyond its sources: the directories compiled
+# into the daemon and written into the unit, and the compiler with its
+# flags.  A stamp file is remade only when its value changed since it was
+# written, so that a build with other values remakes what depends on them
+# (no build mixes sanitized and plain objects), and an unchanged tree is
+# up to date, for make -n too.
+differ = $(subst $(1),,$(2))$(subst $(2),,$(1))
+stale  = $(if $(call differ,$(file <$(1)),$(2)),FORCE)
+quote  = '$(subst ','\'',$(1))'
+STAMPS = build/config-path build/unit-paths build/flags
+build/config-path: STAMP = $(CONFIG_PATH)
+build/unit-paths: STAMP = $(SBINDIR) $(SYSCONFDIR) $(TUNABLES)
+build/flags: STAMP = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+build/config-path: $(call stale,build/config-path,$(CONFIG_PATH))
+build/unit-paths: $(call stale,build/unit-paths,$(SBINDIR) $(SYSCONFDIR) $(TUNABLES))
+build/flags: $(call stale,build/flags,$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS))
+$(STAMPS):
 	@mkdir -p $(@D)
-	@echo '$(CONFIG_PATH)' | cmp -s - $@ || echo '$(CONFIG_PATH)' > $@
+	@printf '%s\n' $(call quote,$(STAMP)) > $@
 
-build/unit-paths: FORCE
-	@mkdir -p $(@D)
-	@echo '$(SBINDIR) $(SYSCONFDIR) $(TUNABLES)' | cmp -s - $@ || \
-	    echo '$(SBINDIR) $(SYSCONFDIR) $(TUNABLES)' > $@
-
-# The compiler and SANITIZE, likewise: switching either rebuilds every
-# object, so that no build mixes instrumented and plain objects.
-build/sanitize: FORCE
-	@mkdir -p $(@D)
-	@echo '$(CC) $(SANITIZE_FLAGS)' | cmp -s - $@ || \
-	    echo '$(CC) $(SANITIZE_FLAGS)' > $@
-
-$(OBJS) $(UNIT_OBJS): build/config-path build/sanitize
+$(OBJS) $(UNIT_OBJS): build/config-path build/flags
 
 systemd/echod.service: systemd/echod.service.in build/unit-paths
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -125,12 +145,14 @@ build/test/%.o: test/unit/%.c
 test/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(INIH_LIBS) $(CMOCKA_LIBS)
 
-run: all
+run: deps
+	@$(MAKE) --no-print-directory echod units
 	@echo "echod: serving echo on 127.0.0.1:7007; try: nc 127.0.0.1 7007 (Ctrl-C stops)"
 	GLIBC_TUNABLES=$(TUNABLES) ./echod -c etc/echod.conf -l 127.0.0.1:7007
 
 test: deps test-deps
-	@$(MAKE) --no-print-directory echod test/unit_tests fuzz-build bench-build
+	@$(MAKE) --no-print-directory WERROR=-Werror echod test/unit_tests \
+	    fuzz-build bench-build
 	@ECHOD_SANITIZE='$(SANITIZE)' bash test/run
 
 # valgrind cannot run a sanitized binary: build without SANITIZE.

@@ -81,8 +81,9 @@ fail:
 }
 
 /* Appends a socket to ls; the caller still owns fd on failure. */
+/* Appends a copy of l, with its own copy of spec (l->spec is ignored). */
 static int
-push(struct listeners *ls, const struct listener *l)
+push(struct listeners *ls, const struct listener *l, const char *spec)
 {
 	struct listener *v;
 
@@ -91,12 +92,12 @@ push(struct listeners *ls, const struct listener *l)
 		goto nomem;
 	ls->v = v;
 	v[ls->n] = *l;
-	if ((v[ls->n].spec = strdup(l->spec)) == NULL)
+	if ((v[ls->n].spec = strdup(spec)) == NULL)
 		goto nomem;
 	ls->n++;
 	return 0;
 nomem:
-	log_error("out of memory for listen = %s", l->spec);
+	log_error("out of memory for listen = %s", spec);
 	return -1;
 }
 
@@ -330,11 +331,10 @@ plan_commit(struct plan *pl, struct listeners *ls, const struct config *cfg)
 			addr_format((const struct sockaddr *)&w->bound.sa,
 			    w->bound.len, l.addr, sizeof(l.addr));
 		}
-		l.spec = (char *)w->spec;
 		l.nth = w->nth;
 		l.reuse_port = w->old >= 0 ? l.reuse_port : cfg->reuse_port;
 		l.backlog = cfg->backlog;
-		if (push(&next, &l) != 0) {
+		if (push(&next, &l, w->spec) != 0) {
 			free_all(&next, false);
 			return -1;
 		}
@@ -486,8 +486,7 @@ listeners_inherit(struct listeners *ls)
 			goto fail;
 		inherited_name(names, i, fd, name, sizeof(name));
 		snprintf(spec, sizeof(spec), "inherited %s", name);
-		l.spec = spec;
-		if (push(ls, &l) != 0)
+		if (push(ls, &l, spec) != 0)
 			goto fail;
 		log_info("listening on %s (socket '%s' from the service "
 		    "manager)", l.addr, name);

@@ -18,9 +18,9 @@ BENCH_BINS = build/bench/loadgen build/bench/naive build/bench/epoll_echo
 bench-build: $(BENCH_BINS)
 
 $(BENCH_BINS): build/bench/%: test/bench/%.c test/bench/yardstick.h \
-    build/sanitize
+    build/flags
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -pthread $(CFLAGS) -O2 \
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) -pthread $(CFLAGS) -O2 \
 	    -o $@ $< $(LDFLAGS)
 
 bench: deps

@@ -27,7 +27,7 @@ FUZZ_SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 # The usual macro for fuzz builds: addr_resolve() then looks up numeric
 # addresses only, so listen values never wait on DNS.
-FUZZ_CFLAGS  = -std=c11 -Wall -Wextra -Werror -pthread -g -O1 -MMD -MP \
+FUZZ_CFLAGS  = -std=c11 $(WARNINGS) -Werror -pthread -g -O1 -MMD -MP \
 	$(FUZZ_SANITIZE) -fsanitize=fuzzer-no-link \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 

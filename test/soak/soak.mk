@@ -5,7 +5,7 @@
 
 build/soak/churn: test/soak/churn.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) -O2 -pthread $(CFLAGS) \
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARNINGS) $(WERROR) -O2 -pthread $(CFLAGS) \
 	    -o $@ $< $(LDFLAGS)
 
 soak: deps

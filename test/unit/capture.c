@@ -32,3 +32,10 @@ capture_stderr(void (*fn)(void))
 	out[n] = '\0';
 	return out;
 }
+
+FILE *
+read_only_stream(const void *bytes, size_t n)
+{
+	/* fmemopen takes void * for every mode; in "r" it only reads. */
+	return fmemopen((void *)(uintptr_t)bytes, n, "r");
+}

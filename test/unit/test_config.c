@@ -15,7 +15,7 @@
 static struct config *
 load(const char *text, const struct config_overrides *ov, char **errors)
 {
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	FILE *fp = read_only_stream(text, strlen(text));
 	struct config *cfg;
 
 	if (fp == NULL)
@@ -1126,7 +1126,7 @@ long_line_length_is_counted(void **state)
 static char *
 load_bytes_err(const char *bytes, size_t n)
 {
-	FILE *fp = fmemopen((void *)bytes, n, "r");
+	FILE *fp = read_only_stream(bytes, n);
 	struct config *cfg;
 	char *errors = NULL;
 

@@ -347,7 +347,7 @@ static struct {
 static struct config *
 rate_config(const char *text)
 {
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	FILE *fp = read_only_stream(text, strlen(text));
 	struct config *cfg;
 	char *errors = NULL;
 

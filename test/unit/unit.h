@@ -21,6 +21,11 @@ int run_clock_tests(void);
 int run_budget_tests(void);
 int run_srctab_tests(void);
 
+#include <stdio.h>
+
+/* A stream reading bytes[0..n), which it never writes (fmemopen "r"). */
+FILE *read_only_stream(const void *bytes, size_t n);
+
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *capture_stderr(void (*fn)(void));
 
