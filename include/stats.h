@@ -1,6 +1,10 @@
 /*
- * Process-wide counters, shown on SIGUSR1.  They are the only global
- * mutable state shared between threads, and all of them are atomics.
+ * Process-wide counters, shown on SIGUSR1, all atomics.  The global
+ * mutable state of echod is these and, each beside its use:
+ *   log.c     the log level and whether stderr is a terminal (atomics);
+ *   talk.c    the log budget all talk connections share (its own mutex);
+ *   srctab.c  how many tables took a clock-made hash key (an atomic).
+ * Everything else belongs to a struct that one owner passes around.
  */
 #ifndef ECHOD_STATS_H
 #define ECHOD_STATS_H

@@ -7,6 +7,7 @@
 #include "srctab.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ srctab_slot(const struct srctab *t, const unsigned char key[16])
 static void
 weak_secret(struct srctab *t, int err)
 {
-	static unsigned long tables;
+	static atomic_ulong tables;	/* so far; only the first says so */
 	static const unsigned char k0[SIPHASH_KEY_LEN] = "echod srctab k0";
 	static const unsigned char k1[SIPHASH_KEY_LEN] = "echod srctab k1";
 	struct {
@@ -58,7 +59,7 @@ weak_secret(struct srctab *t, int err)
 	} seed;
 	uint64_t h0, h1;
 
-	if (tables == 0)
+	if (atomic_load(&tables) == 0)
 		log_warning("getrandom: %s; the per-source tables' hash keys "
 		    "come from clocks and addresses instead", strerror(err));
 	memset(&seed, 0, sizeof(seed));
@@ -68,7 +69,7 @@ weak_secret(struct srctab *t, int err)
 	seed.table = t;
 	seed.stack = &seed;
 	seed.code = (const void *)(uintptr_t)weak_secret;
-	seed.count = tables++;
+	seed.count = atomic_fetch_add(&tables, 1);
 	h0 = siphash24(k0, &seed, sizeof(seed));
 	h1 = siphash24(k1, &seed, sizeof(seed));
 	memcpy(t->secret, &h0, 8);
