@@ -5,9 +5,12 @@
 # name.  A case is a function named t_NAME.  It fails by calling fail (or
 # any assert_*), which records the reason and exits; it passes by
 # returning 0; it skips, when it cannot run here, by calling skip with the
-# reason (test/run counts it as skipped, not passed).  Everything it
-# started is killed on exit (first whatever it registered with at_exit),
-# and its temporary directory $T is removed (set KEEP_TMP=1 to keep it).
+# reason (test/run counts it as skipped, not passed).  A command it needs
+# it checks with need: missing, a command from a package that make test
+# installs fails the case (a skip would hide a broken setup), any other
+# skips it.  Everything it started is killed on exit (first whatever it
+# registered with at_exit), and its temporary directory $T is removed
+# (set KEEP_TMP=1 to keep it).
 #
 # Rules for writing cases: never call fail from a subshell (a pipeline
 # part or a background job) -- it would only leave that subshell; never
@@ -31,6 +34,12 @@ PORT=		# the first port echod logged "listening on" for
 PORTS=()	# every port from a "listening on" line, in log order
 ECHOD_STATUS=	# echod's exit status, set by wait_exit / stop_echod
 BASE_TASKS=1	# echod's threads just after start_echod (see tasks)
+
+# This file's directory, absolute (a case may cd): the Makefile need
+# reads is above it.
+_TEST_DIR=.
+[[ ${BASH_SOURCE[0]} == */* ]] && _TEST_DIR=${BASH_SOURCE[0]%/*}
+[[ $_TEST_DIR == /* ]] || _TEST_DIR=$PWD/$_TEST_DIR
 
 # --- case life cycle --------------------------------------------------------
 
@@ -87,6 +96,30 @@ skip() {
 	fi
 	printf 'SKIPPED: %s\n' "$*" >&2
 	exit 0
+}
+
+# need COMMAND PACKAGE: returns when COMMAND (a name on PATH, or a path)
+# is there.  Without it the case fails when PACKAGE, the Debian package
+# that has it, is one make test installs (the Makefile's BUILD_DEPS and
+# TEST_DEPS), and skips, naming PACKAGE, when it is not.
+need() {
+	local p
+	command -v -- "$1" > /dev/null && return 0
+	_make_deps
+	for p in "${_deps[@]}"; do
+		[[ $p == "$2" ]] &&
+		    fail "$1 is not installed (Debian package $2, which make test installs)"
+	done
+	skip "$1 is not installed (Debian package $2)"
+}
+
+# _make_deps: sets _deps to the packages of the Makefile's BUILD_DEPS and
+# TEST_DEPS, continuation lines included.
+_make_deps() {
+	_deps=()
+	read -r -d '' -a _deps < <(awk '
+	    /^(BUILD|TEST)_DEPS[ \t]*=/ { on = 1; sub(/^[A-Z_]+[ \t]*=/, "") }
+	    on { on = sub(/\\$/, ""); print }' "$_TEST_DIR/../Makefile")
 }
 
 # at_exit COMMAND: has the case's cleanup evaluate COMMAND first, on any
