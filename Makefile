@@ -71,6 +71,8 @@ LIB_OBJS = $(filter-out build/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard test/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:test/unit/%.c=build/test/%.o)
 
+# What make test installs: a test case that misses a tool from these fails
+# rather than skips (test/lib.sh's need reads both lists).
 BUILD_DEPS = pkg-config libinih-dev
 # systemd for systemd-analyze (verify, security); man-db because verify
 # looks the units' Documentation= pages up with man; strace to check the

@@ -204,7 +204,7 @@ SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 _maxrss() {
 	local name=$1
 	shift
-	[[ -x /usr/bin/time ]] || skip "no /usr/bin/time (Debian package time)"
+	need /usr/bin/time time
 	cat -- "${_pipe:-/dev/null}" | timeout -k 2 10 /usr/bin/time -f %M \
 	    -o "$T/$name.rss" env --default-signal "$ECHOD" "$@" \
 	    > "$T/$name.out" 2> "$T/$name.err"

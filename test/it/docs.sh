@@ -12,7 +12,7 @@ SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 t_mandoc_lint() {
 	local pages rc
 	read -r -a pages <<< "${DOCS_MAN_PAGES:-$SRC/man/echod.8 $SRC/man/echod.conf.5}"
-	command -v mandoc > /dev/null || fail "mandoc is not installed"
+	need mandoc mandoc
 	timeout -k 2 20 mandoc -Tlint -Wwarning "${pages[@]}" \
 	    < /dev/null > "$T/lint" 2>&1
 	rc=$?

@@ -36,7 +36,7 @@ owed() {
 # hard limit) for echod.
 start_limited_nofile() {
 	local ECHOD=$ECHOD
-	command -v prlimit >/dev/null || skip "prlimit is not installed"
+	need prlimit util-linux
 	printf '#!/bin/sh\nexec prlimit --nofile=%d:%d %q "$@"\n' "$1" "$1" \
 	    "$ECHOD" > "$T/limited"
 	chmod 755 "$T/limited"
@@ -237,16 +237,17 @@ start_thread_limited() {
 	if [[ -z $how ]]; then
 		if [[ -w $root && -e $root/cgroup.procs ]]; then
 			how=cgroup
-		elif (( EUID == 0 )) && command -v setpriv >/dev/null &&
-		    command -v prlimit >/dev/null && id nobody >/dev/null 2>&1; then
+		elif (( EUID == 0 )) && id nobody >/dev/null 2>&1; then
 			how=nproc
 		else
-			skip "no writable pids cgroup, and no setpriv/prlimit as root"
+			skip "no writable pids cgroup, and not root with a user nobody"
 		fi
 	fi
 	[[ $how == cgroup || $how == nproc ]] ||
 	    fail "FAULTS_THREAD_LIMIT must be cgroup or nproc, not '$how'"
 	if [[ $how == nproc ]]; then
+		need setpriv util-linux
+		need prlimit util-linux
 		chmod 711 "$T"
 		chmod 644 "$conf"
 		printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups %q "$@"\n' \

@@ -25,15 +25,15 @@ _cgs=()		# the cgroup directories made for the container
 
 # --- the container ---------------------------------------------------------------
 
-# _ct_prereq: skips, saying why, where no container can be booted.
+# _ct_prereq: skips, saying why, where no container can be booted (and
+# fails where what make test installs for it is missing).
 _ct_prereq() {
-	local c
 	(( EUID == 0 )) || skip "booting a container needs root"
-	for c in systemd-nspawn nsenter unshare mount; do
-		command -v "$c" > /dev/null ||
-		    skip "$c is not installed (systemd-nspawn: Debian's systemd-container)"
-	done
-	[[ -x /lib/systemd/systemd ]] || skip "systemd is not installed"
+	need systemd-nspawn systemd-container
+	need /lib/systemd/systemd systemd
+	need nsenter util-linux
+	need unshare util-linux
+	need mount mount
 	unshare -m true 2> "$T/unshare.err" ||
 	    skip "cannot make a mount namespace: $(head -c 200 "$T/unshare.err")"
 }

@@ -13,6 +13,7 @@ SLOW=slow.example.invalid	# a name only DNS could answer
 _silent_dns() {
 	local a=$(( RANDOM % 200 + 20 )) b=$(( RANDOM % 250 + 1 )) ip hex
 	(( EUID == 0 )) || skip "needs root (a mount namespace, port 53)"
+	need unshare util-linux
 	unshare -m --propagation private true 2>/dev/null ||
 	    skip "unshare -m does not work here"
 	[[ -S /var/run/nscd/socket || -S /run/nscd/socket ]] &&

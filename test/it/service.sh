@@ -207,7 +207,7 @@ t_units_syscalls() {
 	# The runtime makes calls of its own, and LeakSanitizer cannot run
 	# under ptrace.
 	skip_sanitized "the sanitizer runtime's system calls are not echod's, and it cannot be traced"
-	command -v strace > /dev/null || fail "strace is not installed"
+	need strace strace
 	timeout 10 strace -f -qq -o /dev/null true > "$T/strace.err" 2>&1 ||
 	    skip "strace cannot trace here: $(head -c 100 "$T/strace.err")"
 	_units "$T/src"

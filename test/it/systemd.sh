@@ -85,8 +85,7 @@ activate() {
 }
 
 t_socket_activation() {
-	command -v systemd-socket-activate >/dev/null ||
-	    skip "systemd-socket-activate is not installed"
+	need systemd-socket-activate systemd
 	echo_conf "$T/echod.conf"
 	activate "$T/echod.conf"
 	PORT=$APORT
@@ -171,7 +170,7 @@ start_limited() {
 }
 
 t_rlimit_nofile() {
-	command -v prlimit >/dev/null || skip "prlimit is not installed"
+	need prlimit util-linux
 	# echod raises the soft limit to the hard one, 512, then warns that
 	# 1024 connections cannot fit.
 	echo_conf "$T/echod.conf" 'max_connections = 1024'

@@ -1,0 +1,105 @@
+# test/client.sh - clients of echod for the integration tests, sourced by
+# test/lib.sh.  A client reaches 127.0.0.1:$PORT unless told otherwise,
+# and fails the case (lib.sh fail) when it cannot do what it is asked.
+#
+#   nc_send IN OUT [NC-ARGS...]     one nc -N session, input from a file
+#   roundtrip DATA EXPECTED WHAT [NC-ARGS...]   nc_send and compare
+#   refused [NC-ARGS] HOST PORT     true when a connect is refused
+# Held connections (bash /dev/tcp), for a case that talks step by step:
+#   conn_open VAR [HOST [PORT]], conn_send FD DATA, conn_close FD,
+#   conn_expect FD EXPECTED [SECONDS] [WHAT],
+#   conn_expect_eof FD SECONDS WHAT, conn_expect_silence FD SECONDS WHAT
+
+# nc_send INPUT-FILE OUTPUT-FILE [NC-ARGS...]: one nc session with
+# half-close (-N) to 127.0.0.1:$PORT unless NC-ARGS give host and port.
+# Fails unless nc exits 0 within 10 s.
+nc_send() {
+	local in=$1 out=$2 rc
+	shift 2
+	(( $# )) || set -- 127.0.0.1 "$PORT"
+	timeout 10 nc -N "$@" < "$in" > "$out" 2> "$T/nc.err"
+	rc=$?
+	(( rc == 0 )) ||
+	    fail "nc -N $* exited with status $rc: $(head -c 200 "$T/nc.err")"
+}
+
+# roundtrip DATA EXPECTED WHAT [NC-ARGS...]: sends DATA with nc -N and
+# checks that exactly EXPECTED comes back.
+roundtrip() {
+	local data=$1 exp=$2 what=$3
+	shift 3
+	printf '%s' "$data" > "$T/rt.in"
+	nc_send "$T/rt.in" "$T/rt.out" "$@"
+	assert_file "$T/rt.out" "$exp" "$what"
+}
+
+# refused [NC-ARGS] HOST PORT: true when a TCP connect is refused (not
+# when nc fails for another reason).
+refused() {
+	timeout 3 nc -z -v -w 2 "$@" > "$T/refused.out" 2>&1 && return 1
+	grep -qi "connection refused" "$T/refused.out"
+}
+
+# conn_open VAR [HOST [PORT]]: opens a held connection (bash /dev/tcp) and
+# stores its file descriptor in VAR.
+conn_open() {
+	local _co_fd host=${2:-127.0.0.1} port=${3:-$PORT}
+	exec {_co_fd}<>"/dev/tcp/$host/$port" ||
+	    fail "cannot connect to $host port $port"
+	printf -v "$1" '%s' "$_co_fd"
+}
+
+# conn_send FD DATA: writes DATA (a SIGPIPE only fails the write).
+conn_send() {
+	( trap '' PIPE; printf '%s' "$2" >&"$1" ) 2>/dev/null ||
+	    fail "writing to connection fd $1 failed (closed by echod?)"
+}
+
+# conn_expect FD EXPECTED [SECONDS] [WHAT]: reads exactly as many bytes as
+# EXPECTED has and compares.
+conn_expect() {
+	local fd=$1 exp=$2 secs=${3:-5} what=${4:-reply} got= rc e
+	IFS= read -r -N "${#exp}" -t "$secs" got <&"$fd"
+	rc=$?
+	if [[ $got != "$exp" ]]; then
+		q "$exp"; e=$_q
+		q "$got"
+		if (( rc > 128 )); then
+			fail "$what: expected $e, got $_q before the $secs s deadline"
+		fi
+		fail "$what: expected $e, got $_q (connection closed or error)"
+	fi
+}
+
+# conn_expect_eof FD SECONDS WHAT: echod closes the connection (no data).
+conn_expect_eof() {
+	local fd=$1 secs=$2 what=$3 got= rc
+	IFS= read -r -N 1 -t "$secs" got <&"$fd" 2>/dev/null
+	rc=$?
+	if [[ -n $got ]]; then
+		q "$got"
+		fail "$what: expected the connection to be closed, got data $_q"
+	fi
+	(( rc > 128 )) &&
+	    fail "$what: connection still open after $secs s"
+	return 0
+}
+
+# conn_expect_silence FD SECONDS WHAT: nothing arrives and the connection
+# stays open for SECONDS (a negative check).
+conn_expect_silence() {
+	local fd=$1 secs=$2 what=$3 got= rc
+	IFS= read -r -N 1 -t "$secs" got <&"$fd" 2>/dev/null
+	rc=$?
+	if [[ -n $got ]]; then
+		q "$got"
+		fail "$what: expected nothing for $secs s, got $_q"
+	fi
+	(( rc > 128 )) || fail "$what: connection was closed"
+}
+
+# conn_close FD
+conn_close() {
+	local fd=$1
+	exec {fd}>&-
+}
