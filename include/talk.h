@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-struct conn;
+struct session;
 
 /*
  * Splits a byte stream into lines.  A line ends at LF; NUL bytes at the
@@ -52,7 +52,7 @@ enum talk_event talk_feed(struct talk_framer *f, const char *in, size_t n,
 enum talk_event talk_finish(struct talk_framer *f, const char **line,
     size_t *linelen);
 
-/* Runs a talk session on c until the client leaves or says the stop word. */
-void talk_session(struct conn *c);
+/* Runs a talk session on s until the client leaves or says the stop word. */
+void talk_session(struct session *s);
 
 #endif

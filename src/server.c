@@ -413,7 +413,7 @@ start_pending(struct server *s)
 	if (log_limit_ok(&s->thread_errors, 1000, &held))
 		log_warning("cannot start a thread for %s: %s; new clients "
 		    "wait until one can start (%lu more such errors held "
-		    "back)", s->pending->peer, strerror(err), held);
+		    "back)", s->pending->sess.peer, strerror(err), held);
 	return false;
 }
 
@@ -643,7 +643,7 @@ drain(struct server *s)
 
 	listeners_close(&s->ls);
 	if (s->pending != NULL) {
-		s->pending->end_reason = "shutdown";
+		s->pending->sess.end_reason = "shutdown";
 		conn_drop(s->pending);
 		s->pending = NULL;
 	}
