@@ -16,10 +16,9 @@
 
 #include "clock.h"
 #include "config.h"
-#include "echo.h"
 #include "log.h"
+#include "proto.h"
 #include "stats.h"
-#include "talk.h"
 
 int
 conn_set_init(struct conn_set *set)
@@ -226,10 +225,7 @@ conn_main(void *arg)
 	run_as_batch(c);
 	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
 	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
-	if (cfg->mode == MODE_TALK)
-		talk_session(&c->sess);
-	else
-		echo_session(&c->sess);
+	cfg->mode->session(&c->sess);
 	why = c->sess.end_reason;
 	if (cfg->log.connections)
 		log_info("%s: closed after %.3f s, %llu bytes in, %llu bytes "

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "proto.h"
 #include "rlimits.h"
 #include "stats.h"
 #include "units.h"
@@ -224,7 +225,7 @@ reload_end(struct server *s, struct config *cfg, char *errors)
 	}
 	if (cfg != NULL && apply(s, cfg) == 0)
 		log_info("reloaded %s: mode %s, %zu listen addresses",
-		    s->config_path, config_mode_name(cfg->mode),
+		    s->config_path, cfg->mode->name,
 		    cfg->n_listen);
 	else {
 		config_unref(cfg);
