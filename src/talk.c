@@ -299,7 +299,6 @@ talk_session(struct session *s)
 	const char *line;
 	size_t len;
 	ssize_t n;
-	enum talk_event ev;
 	enum next next = NEXT_LINE;
 
 	buf = malloc(cfg->buffer_size);
@@ -319,13 +318,9 @@ talk_session(struct session *s)
 	if (next == NEXT_CLOSE)
 		session_linger(s, buf, cfg->buffer_size);
 	/* At end of input, a last line without LF still counts. */
-	else if (next == NEXT_LINE && n == 0) {
-		ev = talk_finish(&f, &line, &len);
-		if (ev == TALK_TOO_LONG)
-			too_long(s);
-		else if (ev == TALK_LINE)
-			handle_line(s, &f, &tl, len);
-	}
+	else if (next == NEXT_LINE && n == 0 &&
+	    talk_finish(&f, &line, &len) == TALK_LINE)
+		handle_line(s, &f, &tl, len);
 	if ((held = budget_rest(&tl.held)) > 0)
 		not_logged(s, held);
 	talk_framer_free(&f);
