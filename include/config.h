@@ -10,6 +10,7 @@
 #include "acl.h"
 
 struct bind_addr;
+struct proto;
 
 #ifndef DEFAULT_CONFIG_PATH	/* the Makefile sets it from SYSCONFDIR */
 #define DEFAULT_CONFIG_PATH "/etc/echod/echod.conf"
@@ -19,11 +20,6 @@ struct bind_addr;
 /* The largest configuration file read; a bigger one is an error. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_BYTES_TEXT "1 MiB"
-
-enum echod_mode {
-	MODE_ECHO,
-	MODE_TALK,
-};
 
 /*
  * Once loaded, a config is never modified: a reload builds a new one, and
@@ -46,7 +42,7 @@ struct config {
 		char *error;
 	} addrs[CONFIG_MAX_LISTEN];
 	unsigned backlog;
-	enum echod_mode mode;
+	const struct proto *mode;	/* the protocol served */
 	unsigned max_connections;
 	unsigned long long idle_timeout_ms;	/* 0: never */
 	size_t buffer_size;
@@ -89,7 +85,7 @@ struct config {
 struct config_overrides {
 	const char *listen[CONFIG_MAX_LISTEN];
 	size_t n_listen;
-	int mode;		/* -1, or enum echod_mode */
+	const struct proto *mode;	/* NULL, or the protocol */
 	bool debug;
 };
 
@@ -109,10 +105,6 @@ struct config *config_load(const char *path,
 /* The same, from an open stream; name is used in messages. */
 struct config *config_load_stream(FILE *fp, const char *name,
     const struct config_overrides *ov, char **errors);
-
-/* Parses a mode name ("echo", "talk"); -1 if unknown. */
-int config_mode_parse(const char *s);
-const char *config_mode_name(enum echod_mode mode);
 
 /* Writes the effective configuration in INI form (echod -T). */
 void config_print(const struct config *cfg, FILE *fp);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "session.h"
 #include "srctab.h"
 
 struct config;
@@ -27,26 +28,12 @@ struct conn_set {
 	int wake_fd;		/* eventfd: counts the workers that finished */
 };
 
-/*
- * Bytes of buffer inside struct conn: a protocol's first reads go here,
- * so that an idle connection costs no heap of its own (see echo.c).
- */
-#define CONN_SMALL_BUF 512
-
 struct conn {
-	int fd;
-	struct config *cfg;	/* the configuration it started with */
+	struct session sess;	/* what its protocol sees of it */
 	struct conn_set *set;
-	char peer[ADDR_STRLEN];
 	unsigned char src[16];	/* its source, counted in set->sources */
 	struct timespec started;
-	unsigned long long bytes_in, bytes_out;
-	/* When it last moved a byte (clock_coarse_ms); main reads it. */
-	atomic_llong active_ms;
-	/* Why it ended, when not the client's doing; main sets it too. */
-	_Atomic(const char *) end_reason;
 	struct conn *prev, *next;
-	char small[CONN_SMALL_BUF];
 };
 
 int conn_set_init(struct conn_set *set);
@@ -89,30 +76,5 @@ int conn_start(struct conn *c);
 
 /* Closes and frees a connection that no thread serves. */
 void conn_drop(struct conn *c);
-
-/* recv() for protocol code: >0 bytes, 0 at end of input, -1 on error. */
-ssize_t conn_recv(struct conn *c, void *buf, size_t len);
-
-/* Sends all len bytes, finishing partial sends; 0 or -1. */
-int conn_send_all(struct conn *c, const void *buf, size_t len);
-
-/* conn_recv() into a pipe: splice() from the socket to pipe_w. */
-ssize_t conn_splice_in(struct conn *c, int pipe_w, size_t len);
-
-/* conn_send_all() from a pipe holding at least len bytes. */
-int conn_splice_out_all(struct conn *c, int pipe_r, size_t len);
-
-/* How long, and how much, conn_linger waits for and drops. */
-#define CONN_LINGER_MS 2000
-#define CONN_LINGER_BYTES (16ULL * 1024 * 1024)
-
-/*
- * For a session that echod ends while the client may still be sending:
- * shuts the sending side down after what was sent, then reads (into
- * buf[0..len)) and drops input until the client's end of input, for at
- * most CONN_LINGER_MS and CONN_LINGER_BYTES, so that closing does not
- * reset the connection and destroy the last reply in flight.
- */
-void conn_linger(struct conn *c, void *buf, size_t len);
 
 #endif

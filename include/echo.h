@@ -2,9 +2,9 @@
 #ifndef ECHOD_ECHO_H
 #define ECHOD_ECHO_H
 
-struct conn;
+struct session;
 
 /* Sends back every byte until the client closes its side. */
-void echo_session(struct conn *c);
+void echo_session(struct session *s);
 
 #endif

@@ -9,8 +9,18 @@
 
 struct config;
 
+/*
+ * What a listening socket carries.  listener.c has a row for each kind
+ * (its name, socket type and address families): opening a socket and
+ * checking an inherited one go by that row.
+ */
+enum listener_kind {
+	LISTENER_TCP,
+};
+
 struct listener {
 	int fd;
+	enum listener_kind kind;
 	char *spec;		/* the listen value it came from */
 	unsigned nth;		/* which repeat of that value ("*:0" twice) */
 	char addr[ADDR_STRLEN];	/* what it is bound to, real port included */
@@ -41,8 +51,9 @@ int listeners_update(struct listeners *ls, const struct config *cfg);
 /*
  * Socket activation: takes the listening sockets a service manager passed
  * (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; see sd_listen_fds(3)), checks
- * that each is a listening TCP socket, and clears the variables.  Returns
- * how many were taken (0 when none were passed), or -1 (reason logged).
+ * that each is a listening socket of a known kind (TCP), and clears the
+ * variables.  Returns how many were taken (0 when none were passed), or
+ * -1 (reason logged).
  */
 int listeners_inherit(struct listeners *ls);
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-struct conn;
+struct session;
 
 /*
  * Splits a byte stream into lines.  A line ends at LF; NUL bytes at the
@@ -30,7 +30,7 @@ struct talk_framer {
 enum talk_event {
 	TALK_MORE,		/* all input consumed, no complete line */
 	TALK_LINE,		/* a line is ready in *line, *linelen */
-	TALK_TOO_LONG,		/* the pending line exceeds max_line */
+	TALK_TOO_LONG,		/* talk_feed only: the line is over max_line */
 };
 
 int talk_framer_init(struct talk_framer *f, size_t max_line);
@@ -47,12 +47,14 @@ enum talk_event talk_feed(struct talk_framer *f, const char *in, size_t n,
 
 /*
  * At end of input: a pending partial line is returned as TALK_LINE unless
- * it is empty; otherwise TALK_MORE.
+ * it is empty; otherwise TALK_MORE.  Never TALK_TOO_LONG: talk_feed()
+ * says so as soon as the content passes max_line, and a held-back tail
+ * of NULs and a CR is dropped here, not counted.
  */
 enum talk_event talk_finish(struct talk_framer *f, const char **line,
     size_t *linelen);
 
-/* Runs a talk session on c until the client leaves or says the stop word. */
-void talk_session(struct conn *c);
+/* Runs a talk session on s until the client leaves or says the stop word. */
+void talk_session(struct session *s);
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "proto.h"
 #include "units.h"
 
 #define MAX_ERRORS 20
@@ -42,7 +43,7 @@ enum kind {
 	K_DURATION,	/* unsigned long long, milliseconds */
 	K_BOOL,		/* bool */
 	K_STRING,	/* char * */
-	K_MODE,		/* enum echod_mode */
+	K_MODE,		/* const struct proto *, from proto.h */
 	K_LEVEL,	/* int, enum log_level */
 	K_USER,		/* char *, a known user name */
 	K_GROUP,	/* char *, a known group name */
@@ -176,22 +177,6 @@ config_min_stack(void)
 	return min > 0 ? (size_t)min : (size_t)PTHREAD_STACK_MIN;
 }
 
-int
-config_mode_parse(const char *s)
-{
-	if (strcmp(s, "echo") == 0)
-		return MODE_ECHO;
-	if (strcmp(s, "talk") == 0)
-		return MODE_TALK;
-	return -1;
-}
-
-const char *
-config_mode_name(enum echod_mode mode)
-{
-	return mode == MODE_TALK ? "talk" : "echo";
-}
-
 static int
 level_parse(const char *s)
 {
@@ -218,7 +203,7 @@ config_new(void)
 	 * The kernel caps it at net.core.somaxconn (4096 by default).
 	 */
 	cfg->backlog = 4096;
-	cfg->mode = MODE_ECHO;
+	cfg->mode = proto_default();
 	cfg->max_connections = 1024;
 	cfg->idle_timeout_ms = 300 * SEC;
 	cfg->buffer_size = 16 * KB;
@@ -409,12 +394,24 @@ add_rule(struct config *cfg, const struct key *k, const char *value,
 	return 0;
 }
 
+/* For a value that is none of those listed in valid: -1, and why. */
+static int
+not_one_of(const char *value, const char *valid, char *why, size_t whylen)
+{
+	char esc[64];
+
+	log_escape(esc, sizeof(esc), value, strlen(value));
+	snprintf(why, whylen, "'%s' is not one of %s", esc, valid);
+	return -1;
+}
+
 /* Stores value into cfg for key k; on error writes the reason. */
 static int
 set_value(struct config *cfg, const struct key *k, const char *value,
     char *why, size_t whylen)
 {
-	char *field = (char *)cfg + k->offset, *copy, esc[64];
+	char *field = (char *)cfg + k->offset, *copy, esc[64], names[128];
+	const struct proto *proto;
 	unsigned long long v, max;
 	int n;
 
@@ -459,21 +456,19 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		*(char **)(void *)field = copy;
 		return 0;
 	case K_MODE:
-	case K_LEVEL:
-		n = k->kind == K_MODE ? config_mode_parse(value) :
-		    level_parse(value);
-		if (n < 0) {
-			log_escape(esc, sizeof(esc), value, strlen(value));
-			snprintf(why, whylen, "'%s' is not one of %s", esc,
-			    k->kind == K_MODE ? "echo, talk" :
-			    "error, warning, info, debug");
-			return -1;
+		if ((proto = proto_find(value)) != NULL) {
+			cfg->mode = proto;
+			return 0;
 		}
-		if (k->kind == K_MODE)
-			cfg->mode = (enum echod_mode)n;
-		else
+		proto_names(names, sizeof(names), ", ", ", ");
+		return not_one_of(value, names, why, whylen);
+	case K_LEVEL:
+		if ((n = level_parse(value)) >= 0) {
 			cfg->log.level = n;
-		return 0;
+			return 0;
+		}
+		return not_one_of(value, "error, warning, info, debug", why,
+		    whylen);
 	}
 	return -1;
 }
@@ -700,8 +695,8 @@ apply_overrides(struct config *cfg, const struct config_overrides *ov)
 			if ((cfg->listen[i] = strdup(ov->listen[i])) != NULL)
 				cfg->n_listen++;
 	}
-	if (ov->mode >= 0)
-		cfg->mode = (enum echod_mode)ov->mode;
+	if (ov->mode != NULL)
+		cfg->mode = ov->mode;
 	if (ov->debug)
 		cfg->log.level = LEVEL_DEBUG;
 }
@@ -837,7 +832,7 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 		    str);
 		return;
 	case K_MODE:
-		snprintf(buf, sizeof(buf), "%s", config_mode_name(cfg->mode));
+		snprintf(buf, sizeof(buf), "%s", cfg->mode->name);
 		break;
 	case K_LEVEL:
 		snprintf(buf, sizeof(buf), "%s", level_names[cfg->log.level]);

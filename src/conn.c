@@ -7,8 +7,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,10 +16,9 @@
 
 #include "clock.h"
 #include "config.h"
-#include "echo.h"
 #include "log.h"
+#include "proto.h"
 #include "stats.h"
-#include "talk.h"
 
 int
 conn_set_init(struct conn_set *set)
@@ -87,8 +84,8 @@ conn_set_shutdown_all(struct conn_set *set)
 
 	pthread_mutex_lock(&set->lock);
 	for (c = set->head; c != NULL; c = c->next) {
-		c->end_reason = "shutdown";
-		shutdown(c->fd, SHUT_RDWR);
+		c->sess.end_reason = "shutdown";
+		shutdown(c->sess.fd, SHUT_RDWR);
 	}
 	pthread_mutex_unlock(&set->lock);
 }
@@ -102,18 +99,20 @@ conn_set_evict_idlest(struct conn_set *set, long long min_ms,
 
 	pthread_mutex_lock(&set->lock);
 	for (c = set->head; c != NULL; c = c->next) {
-		t = atomic_load_explicit(&c->active_ms, memory_order_relaxed);
+		t = atomic_load_explicit(&c->sess.active_ms,
+		    memory_order_relaxed);
 		/* On a tie the older one: the list runs newest first. */
-		if (c->end_reason == NULL && (idlest == NULL || t <= oldest)) {
+		if (c->sess.end_reason == NULL &&
+		    (idlest == NULL || t <= oldest)) {
 			idlest = c;
 			oldest = t;
 		}
 	}
 	*idle_ms = idlest != NULL ? now - oldest : -1;
 	if (idlest != NULL && *idle_ms >= min_ms) {
-		idlest->end_reason = why;
-		shutdown(idlest->fd, SHUT_RDWR);
-		memcpy(who, idlest->peer, ADDR_STRLEN);
+		idlest->sess.end_reason = why;
+		shutdown(idlest->sess.fd, SHUT_RDWR);
+		memcpy(who, idlest->sess.peer, ADDR_STRLEN);
 		pthread_mutex_unlock(&set->lock);
 		return true;
 	}
@@ -147,104 +146,6 @@ set_remove(struct conn_set *set, struct conn *c)
 	pthread_mutex_unlock(&set->lock);
 }
 
-/* n bytes came in (n > 0), or the read failed: count it, or say why. */
-static ssize_t
-received(struct conn *c, ssize_t n)
-{
-	if (n > 0) {
-		c->bytes_in += (unsigned long long)n;
-		atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
-		    memory_order_relaxed);
-	} else if (n < 0 && c->end_reason == NULL) {
-		/* EAGAIN: SO_RCVTIMEO expired. */
-		c->end_reason = errno == EAGAIN || errno == EWOULDBLOCK ?
-		    "idle timeout" : strerrordesc_np(errno);
-	}
-	return n;
-}
-
-/* n bytes went out (n >= 0), or the write failed: count it, or say why. */
-static int
-sent(struct conn *c, ssize_t n)
-{
-	if (n < 0) {
-		/* SO_SNDTIMEO expired: the client stopped reading. */
-		if (c->end_reason == NULL)
-			c->end_reason = errno == EAGAIN ||
-			    errno == EWOULDBLOCK ? "send timeout" :
-			    strerrordesc_np(errno);
-		return -1;
-	}
-	c->bytes_out += (unsigned long long)n;
-	atomic_store_explicit(&c->active_ms, clock_coarse_ms(),
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&stats.bytes_echoed, (unsigned long long)n,
-	    memory_order_relaxed);
-	return 0;
-}
-
-ssize_t
-conn_recv(struct conn *c, void *buf, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = recv(c->fd, buf, len, 0);
-	while (n < 0 && errno == EINTR);
-	return received(c, n);
-}
-
-int
-conn_send_all(struct conn *c, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		/* MSG_NOSIGNAL: a vanished client is an error, not SIGPIPE. */
-		n = send(c->fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (sent(c, n) != 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * The same two moves without copying the bytes through user space: from
- * the socket into a pipe, and from the pipe back out.  splice() keeps
- * SO_RCVTIMEO and SO_SNDTIMEO, so the time limits hold on this path too.
- */
-ssize_t
-conn_splice_in(struct conn *c, int pipe_w, size_t len)
-{
-	ssize_t n;
-
-	do
-		n = splice(c->fd, NULL, pipe_w, NULL, len, SPLICE_F_MOVE);
-	while (n < 0 && errno == EINTR);
-	return received(c, n);
-}
-
-int
-conn_splice_out_all(struct conn *c, int pipe_r, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = splice(pipe_r, NULL, c->fd, NULL, len, SPLICE_F_MOVE);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (sent(c, n) != 0)
-			return -1;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static double
 seconds_since(const struct timespec *t0)
 {
@@ -269,8 +170,8 @@ set_timeout(struct conn *c, int opt, unsigned long long ms, const char *what)
 		return;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	if (setsockopt(c->fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0)
-		log_warning("%s: cannot set %s: %s", c->peer, what,
+	if (setsockopt(c->sess.fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0)
+		log_warning("%s: cannot set %s: %s", c->sess.peer, what,
 		    strerror(errno));
 }
 
@@ -282,8 +183,8 @@ conn_end(struct conn *c)
 	int wake_fd = c->set->wake_fd;
 
 	set_remove(c->set, c);
-	close(c->fd);
-	config_unref(c->cfg);
+	close(c->sess.fd);
+	config_unref(c->sess.cfg);
 	free(c);
 	/*
 	 * The last thing a worker does: the main thread counts these
@@ -310,7 +211,7 @@ run_as_batch(struct conn *c)
 	int err = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 
 	if (err != 0)
-		log_debug("%s: cannot run as SCHED_BATCH: %s", c->peer,
+		log_debug("%s: cannot run as SCHED_BATCH: %s", c->sess.peer,
 		    strerror(err));
 }
 
@@ -318,22 +219,19 @@ static void *
 conn_main(void *arg)
 {
 	struct conn *c = arg;
-	const struct config *cfg = c->cfg;
+	const struct config *cfg = c->sess.cfg;
 	const char *why;
 
 	run_as_batch(c);
 	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
 	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
-	if (cfg->mode == MODE_TALK)
-		talk_session(c);
-	else
-		echo_session(c);
-	why = c->end_reason;
+	cfg->mode->session(&c->sess);
+	why = c->sess.end_reason;
 	if (cfg->log.connections)
 		log_info("%s: closed after %.3f s, %llu bytes in, %llu bytes "
-		    "out%s%s%s", c->peer, seconds_since(&c->started),
-		    c->bytes_in, c->bytes_out, why ? " (" : "", why ? why : "",
-		    why ? ")" : "");
+		    "out%s%s%s", c->sess.peer, seconds_since(&c->started),
+		    c->sess.bytes_in, c->sess.bytes_out, why ? " (" : "",
+		    why ? why : "", why ? ")" : "");
 	conn_end(c);
 	return NULL;
 }
@@ -351,13 +249,13 @@ conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
 		close(fd);
 		return NULL;
 	}
-	c->fd = fd;
+	c->sess.fd = fd;
 	memcpy(c->src, src, sizeof(c->src));
-	c->cfg = config_ref(cfg);
+	c->sess.cfg = config_ref(cfg);
 	c->set = set;
-	addr_format(peer, peerlen, c->peer, sizeof(c->peer));
+	addr_format(peer, peerlen, c->sess.peer, sizeof(c->sess.peer));
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
-	atomic_init(&c->active_ms, clock_coarse_ms());
+	atomic_init(&c->sess.active_ms, clock_coarse_ms());
 	atomic_fetch_add(&stats.active, 1);
 	set_add(set, c);
 	/*
@@ -368,7 +266,7 @@ conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
 	 * comes before the worker's "closed".
 	 */
 	if (cfg->log.connections)
-		log_info("%s: connected (%lu active)", c->peer,
+		log_info("%s: connected (%lu active)", c->sess.peer,
 		    atomic_load(&stats.active));
 	return c;
 }
@@ -385,7 +283,7 @@ conn_start(struct conn *c)
 	err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (err == 0)
 		err = pthread_attr_setstacksize(&attr,
-		    c->cfg->thread_stack_size);
+		    c->sess.cfg->thread_stack_size);
 	if (err == 0)
 		err = pthread_create(&tid, &attr, conn_main, c);
 	pthread_attr_destroy(&attr);
@@ -397,38 +295,10 @@ conn_start(struct conn *c)
 void
 conn_drop(struct conn *c)
 {
-	if (c->cfg->log.connections)
-		log_info("%s: closed without being served (%s)", c->peer,
-		    c->end_reason != NULL ? c->end_reason : "no thread");
+	const char *why = c->sess.end_reason;
+
+	if (c->sess.cfg->log.connections)
+		log_info("%s: closed without being served (%s)", c->sess.peer,
+		    why != NULL ? why : "no thread");
 	conn_end(c);
-}
-
-/*
- * poll() keeps the time: SO_RCVTIMEO (idle_timeout) would never expire
- * while the client keeps sending.
- */
-void
-conn_linger(struct conn *c, void *buf, size_t len)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	struct timespec end = clock_after_ms(CONN_LINGER_MS);
-	unsigned long long dropped = 0;
-	long long left;
-	ssize_t n;
-	int r;
-
-	if (shutdown(c->fd, SHUT_WR) != 0)
-		return;
-	while (dropped < CONN_LINGER_BYTES &&
-	    (left = clock_ms_until(&end)) > 0) {
-		r = poll(&pfd, 1, clock_poll_timeout(left));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || (n = conn_recv(c, buf, len)) <= 0)
-			break;
-		dropped += (unsigned long long)n;
-	}
-	if (dropped > 0)
-		log_debug("%s: dropped %llu bytes sent after the session "
-		    "ended", c->peer, dropped);
 }

@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "conn.h"
 #include "log.h"
+#include "session.h"
 #include "stats.h"
 
 /*
  * Most connections send little, and an idle one should cost no more than
- * its thread: reads start in the small buffer inside struct conn.  A read
- * that fills the buffer means the client sends faster than one read takes
- * it, so the buffer grows, eight times at a step, up to buffer_size.
+ * its thread: reads start in the small buffer inside struct session.  A
+ * read that fills the buffer means the client sends faster than one read
+ * takes it, so the buffer grows, eight times at a step, up to buffer_size.
  */
 #define GROW_FACTOR 8
 
@@ -32,15 +32,15 @@
 
 /* Swaps *buf for a larger heap buffer; keeps the old one if out of memory. */
 static void
-grow(struct conn *c, char **heap, char **buf, size_t *size)
+grow(struct session *s, char **heap, char **buf, size_t *size)
 {
-	size_t max = c->cfg->buffer_size;
+	size_t max = s->cfg->buffer_size;
 	size_t want = *size > max / GROW_FACTOR ? max : *size * GROW_FACTOR;
 	char *p;
 
 	if ((p = malloc(want)) == NULL) {
 		log_debug("%s: out of memory for a %zu-byte buffer; going on "
-		    "with %zu bytes", c->peer, want, *size);
+		    "with %zu bytes", s->peer, want, *size);
 		return;
 	}
 	free(*heap);
@@ -75,32 +75,32 @@ take_pipe(const struct config *cfg)
  * goes on.
  */
 static bool
-splice_session(struct conn *c)
+splice_session(struct session *s)
 {
-	size_t len = c->cfg->buffer_size;
+	size_t len = s->cfg->buffer_size;
 	int p[2];
 	ssize_t n;
 
-	if (!take_pipe(c->cfg)) {
+	if (!take_pipe(s->cfg)) {
 		log_debug("%s: streaming, but the descriptors left for pipes "
-		    "are in use", c->peer);
+		    "are in use", s->peer);
 		return false;
 	}
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		atomic_fetch_sub(&stats.pipes, 1);
 		log_debug("%s: streaming, but no pipe to splice through: %s",
-		    c->peer, strerror(errno));
+		    s->peer, strerror(errno));
 		return false;
 	}
-	log_debug("%s: streaming: splicing through a pipe", c->peer);
+	log_debug("%s: streaming: splicing through a pipe", s->peer);
 	/*
 	 * The pipe holds what one splice_in() takes: grow it to len.  If
 	 * that is refused, each splice moves what the pipe holds instead.
 	 */
 	if (len > 65536)
 		fcntl(p[1], F_SETPIPE_SZ, (int)len);
-	while ((n = conn_splice_in(c, p[1], len)) > 0)
-		if (conn_splice_out_all(c, p[0], (size_t)n) != 0)
+	while ((n = session_splice_in(s, p[1], len)) > 0)
+		if (session_splice_out_all(s, p[0], (size_t)n) != 0)
 			break;
 	close(p[0]);
 	close(p[1]);
@@ -109,21 +109,21 @@ splice_session(struct conn *c)
 }
 
 void
-echo_session(struct conn *c)
+echo_session(struct session *s)
 {
-	size_t max = c->cfg->buffer_size;
-	size_t size = max < sizeof(c->small) ? max : sizeof(c->small);
-	char *buf = c->small, *heap = NULL;
+	size_t max = s->cfg->buffer_size;
+	size_t size = max < sizeof(s->small) ? max : sizeof(s->small);
+	char *buf = s->small, *heap = NULL;
 	ssize_t n;
 
-	while ((n = conn_recv(c, buf, size)) > 0) {
-		if (conn_send_all(c, buf, (size_t)n) != 0)
+	while ((n = session_recv(s, buf, size)) > 0) {
+		if (session_send_all(s, buf, (size_t)n) != 0)
 			break;
 		if ((size_t)n < size)
 			continue;
 		if (size < max)
-			grow(c, &heap, &buf, &size);
-		else if (c->cfg->splice && splice_session(c))
+			grow(s, &heap, &buf, &size);
+		else if (s->cfg->splice && splice_session(s))
 			break;
 	}
 	free(heap);

@@ -21,6 +21,22 @@
 #include "log.h"
 #include "units.h"
 
+/*
+ * What each kind of listening socket is made of.  families ends with 0
+ * (AF_UNSPEC); an inherited socket is of the kind whose type and
+ * families match it.
+ */
+struct kind {
+	const char *name;	/* in messages */
+	int type;		/* for socket(), and SO_TYPE */
+	int families[3];
+};
+
+static const struct kind kinds[] = {
+	[LISTENER_TCP] = { "TCP", SOCK_STREAM, { AF_INET, AF_INET6, 0 } },
+};
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
 static int
 set_int_opt(int fd, int level, int name, int value)
 {
@@ -28,13 +44,13 @@ set_int_opt(int fd, int level, int name, int value)
 }
 
 /*
- * socket(), bind(), listen() for one address; returns the fd or -1 (the
- * reason logged, and errno kept).  *bound gets the address bound to, the
- * real port included.
+ * socket(), bind(), listen() for one address of a kind; returns the fd
+ * or -1 (the reason logged, and errno kept).  *bound gets the address
+ * bound to, the real port included.
  */
 static int
-open_one(const char *spec, const struct bind_addr *ba, bool reuse_port,
-    unsigned backlog, struct bind_addr *bound)
+open_one(const char *spec, enum listener_kind kind, const struct bind_addr *ba,
+    bool reuse_port, unsigned backlog, struct bind_addr *bound)
 {
 	char want[ADDR_STRLEN];
 	const char *step;
@@ -42,7 +58,7 @@ open_one(const char *spec, const struct bind_addr *ba, bool reuse_port,
 
 	addr_format((const struct sockaddr *)&ba->sa, ba->len, want,
 	    sizeof(want));
-	fd = socket(ba->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	fd = socket(ba->sa.ss_family, kinds[kind].type | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		step = "socket";
@@ -137,6 +153,7 @@ repeat_of(const struct config *cfg, size_t i)
  */
 struct want {
 	const char *spec;
+	enum listener_kind kind;
 	unsigned nth;
 	struct bind_addr addr;
 	long old;		/* index into the running set, or -1 */
@@ -154,7 +171,8 @@ struct plan {
 
 /*
  * Adds an entry for each socket listen value i means, as resolved when
- * cfg was loaded: nothing is looked up here.  -1 (logged) on failure.
+ * cfg was loaded: nothing is looked up here.  A listen value means TCP
+ * sockets.  -1 (logged) on failure.
  */
 static int
 plan_spec(struct plan *pl, const struct config *cfg, size_t i)
@@ -176,8 +194,9 @@ plan_spec(struct plan *pl, const struct config *cfg, size_t i)
 	}
 	pl->v = grown;
 	for (k = 0; k < a->n; k++)
-		pl->v[pl->n++] = (struct want){ .spec = spec, .nth = nth,
-		    .addr = a->v[k], .old = -1, .fd = -1 };
+		pl->v[pl->n++] = (struct want){ .spec = spec,
+		    .kind = LISTENER_TCP, .nth = nth, .addr = a->v[k],
+		    .old = -1, .fd = -1 };
 	return 0;
 }
 
@@ -200,10 +219,19 @@ port_of(const struct bind_addr *ba)
 static bool
 can_keep(const struct want *w, const struct listener *l)
 {
+	if (w->kind != l->kind)
+		return false;
 	if (port_of(&w->addr) != 0)
 		return bind_addr_same(&w->addr, &l->at);
 	return strcmp(w->spec, l->spec) == 0 && w->nth == l->nth &&
 	    bind_addr_same_host(&w->addr, &l->at);
+}
+
+/* Whether w and l would take the same address (sockets of one kind). */
+static bool
+overlaps(const struct want *w, const struct listener *l)
+{
+	return w->kind == l->kind && bind_addr_overlap(&w->addr, &l->at);
 }
 
 /*
@@ -232,8 +260,7 @@ plan_keep(struct plan *pl, const struct listeners *old)
 		}
 	for (i = 0; i < pl->n; i++)
 		for (j = 0; j < old->n && pl->v[i].old < 0; j++)
-			if (!pl->claimed[j] &&
-			    bind_addr_overlap(&pl->v[i].addr, &old->v[j].at))
+			if (!pl->claimed[j] && overlaps(&pl->v[i], &old->v[j]))
 				pl->v[i].late = true;
 }
 
@@ -248,7 +275,7 @@ plan_open(struct plan *pl, bool late, const struct config *cfg)
 		w = &pl->v[i];
 		if (w->old >= 0 || w->late != late)
 			continue;
-		w->fd = open_one(w->spec, &w->addr, cfg->reuse_port,
+		w->fd = open_one(w->spec, w->kind, &w->addr, cfg->reuse_port,
 		    cfg->backlog, &w->bound);
 		if (w->fd < 0)
 			return -1;
@@ -265,8 +292,7 @@ close_early(struct plan *pl, struct listeners *old)
 	for (j = 0; j < old->n; j++)
 		for (i = 0; i < pl->n && !pl->claimed[j] && !pl->closed[j];
 		    i++)
-			if (pl->v[i].late &&
-			    bind_addr_overlap(&pl->v[i].addr, &old->v[j].at)) {
+			if (pl->v[i].late && overlaps(&pl->v[i], &old->v[j])) {
 				close(old->v[j].fd);
 				old->v[j].fd = -1;
 				pl->closed[j] = true;
@@ -289,8 +315,8 @@ restore_early(struct plan *pl, struct listeners *old)
 		if (!pl->closed[j])
 			continue;
 		l = &old->v[j];
-		l->fd = open_one(l->spec, &l->at, l->reuse_port, l->backlog,
-		    &bound);
+		l->fd = open_one(l->spec, l->kind, &l->at, l->reuse_port,
+		    l->backlog, &bound);
 		if (l->fd < 0)
 			log_error("no longer listening on %s: it could not be "
 			    "opened again after the failed reload", l->addr);
@@ -327,6 +353,7 @@ plan_commit(struct plan *pl, struct listeners *ls, const struct config *cfg)
 			l = ls->v[w->old];
 		else {
 			l.fd = w->fd;
+			l.kind = w->kind;
 			l.at = w->bound;
 			addr_format((const struct sockaddr *)&w->bound.sa,
 			    w->bound.len, l.addr, sizeof(l.addr));
@@ -400,29 +427,65 @@ out:
 /* The first socket passed by the service manager (SD_LISTEN_FDS_START). */
 #define LISTEN_FDS_START 3
 
-/* Checks that fd is a listening TCP socket and makes it non-blocking. */
+/* The kind of socket of that type and address family, or -1. */
+static int
+kind_of(int type, int family)
+{
+	size_t i, f;
+
+	for (i = 0; i < NKINDS; i++)
+		for (f = 0; kinds[i].families[f] != 0; f++)
+			if (kinds[i].type == type &&
+			    kinds[i].families[f] == family)
+				return (int)i;
+	return -1;
+}
+
+/* The kinds' names for a message: "TCP", "TCP or ...", "TCP, ... or ...". */
+static void
+kind_names(char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < NKINDS && off < len; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i == 0 ? "" :
+		    i + 1 == NKINDS ? " or " : ", ", kinds[i].name);
+		if (n < 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+/*
+ * Checks that fd is a listening socket of a known kind, which it sets,
+ * and makes it non-blocking.
+ */
 static int
 check_inherited(int fd, struct listener *l)
 {
 	struct sockaddr_storage *ss = &l->at.sa;
 	socklen_t len = sizeof(int);
-	int type = 0, listening = 0, flags, v6only = 0;
+	int type = 0, listening = 0, flags, v6only = 0, kind = -1;
+	char names[64];
 
+	kind_names(names, sizeof(names));
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
-		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
-		    "socket: %s", fd, strerror(errno));
+		log_error("LISTEN_FDS: descriptor %d is not a listening %s "
+		    "socket: %s", fd, names, strerror(errno));
 		return -1;
 	}
 	len = sizeof(int);
-	if (type != SOCK_STREAM ||
+	if (getsockname(fd, (struct sockaddr *)ss, &l->at.len) != 0 ||
+	    (kind = kind_of(type, ss->ss_family)) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-	    !listening ||
-	    getsockname(fd, (struct sockaddr *)ss, &l->at.len) != 0 ||
-	    (ss->ss_family != AF_INET && ss->ss_family != AF_INET6)) {
-		log_error("LISTEN_FDS: descriptor %d is not a listening TCP "
-		    "socket", fd);
+	    !listening) {
+		log_error("LISTEN_FDS: descriptor %d is not a listening %s "
+		    "socket", fd, names);
 		return -1;
 	}
+	l->kind = (enum listener_kind)kind;
 	len = sizeof(v6only);
 	if (ss->ss_family == AF_INET6)
 		getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len);

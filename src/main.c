@@ -16,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "priv.h"
+#include "proto.h"
 #include "rlimits.h"
 #include "server.h"
 #include "stats.h"
@@ -40,6 +41,9 @@ struct options {
 static void
 usage(FILE *fp)
 {
+	char modes[128];
+
+	proto_names(modes, sizeof(modes), ", ", " or ");
 	fprintf(fp,
 	    "usage: echod [-c FILE] [-l ADDR]... [-m MODE] [-t] [-T] [-d] "
 	    "[-h] [-V]\n"
@@ -47,12 +51,12 @@ usage(FILE *fp)
 	    "  -l ADDR  listen on ADDR (HOST:PORT, [V6ADDR]:PORT, *:PORT) "
 	    "instead of\n"
 	    "           the configured addresses; repeatable\n"
-	    "  -m MODE  protocol: echo or talk\n"
+	    "  -m MODE  protocol: %s\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -T       check and print the effective configuration\n"
 	    "  -d       debug logging\n"
 	    "  -h       this help\n"
-	    "  -V       version\n", DEFAULT_CONFIG_PATH);
+	    "  -V       version\n", DEFAULT_CONFIG_PATH, modes);
 }
 
 static void
@@ -63,7 +67,6 @@ parse_args(int argc, char **argv, struct options *o)
 	int ch;
 
 	o->config_path = DEFAULT_CONFIG_PATH;
-	o->ov.mode = -1;
 	while ((ch = getopt(argc, argv, "c:l:m:tTdhV")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -82,9 +85,10 @@ parse_args(int argc, char **argv, struct options *o)
 			o->ov.listen[o->ov.n_listen++] = optarg;
 			break;
 		case 'm':
-			if ((o->ov.mode = config_mode_parse(optarg)) < 0) {
-				fprintf(stderr, "echod: -m: '%s' is not echo "
-				    "or talk\n", optarg);
+			if ((o->ov.mode = proto_find(optarg)) == NULL) {
+				proto_names(why, sizeof(why), ", ", " or ");
+				fprintf(stderr, "echod: -m: '%s' is not %s\n",
+				    optarg, why);
 				exit(EX_USAGE);
 			}
 			break;
@@ -198,7 +202,7 @@ main(int argc, char **argv)
 	limits_check(cfg);
 	server_ready(&s);
 	log_info("echod %s serving %s, up to %u connections", ECHOD_VERSION,
-	    config_mode_name(cfg->mode), cfg->max_connections);
+	    cfg->mode->name, cfg->max_connections);
 
 	rc = server_run(&s);
 	/* Workers still running (after a second signal) use the server. */

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "proto.h"
 #include "rlimits.h"
 #include "stats.h"
 #include "units.h"
@@ -224,7 +225,7 @@ reload_end(struct server *s, struct config *cfg, char *errors)
 	}
 	if (cfg != NULL && apply(s, cfg) == 0)
 		log_info("reloaded %s: mode %s, %zu listen addresses",
-		    s->config_path, config_mode_name(cfg->mode),
+		    s->config_path, cfg->mode->name,
 		    cfg->n_listen);
 	else {
 		config_unref(cfg);
@@ -413,7 +414,7 @@ start_pending(struct server *s)
 	if (log_limit_ok(&s->thread_errors, 1000, &held))
 		log_warning("cannot start a thread for %s: %s; new clients "
 		    "wait until one can start (%lu more such errors held "
-		    "back)", s->pending->peer, strerror(err), held);
+		    "back)", s->pending->sess.peer, strerror(err), held);
 	return false;
 }
 
@@ -643,7 +644,7 @@ drain(struct server *s)
 
 	listeners_close(&s->ls);
 	if (s->pending != NULL) {
-		s->pending->end_reason = "shutdown";
+		s->pending->sess.end_reason = "shutdown";
 		conn_drop(s->pending);
 		s->pending = NULL;
 	}

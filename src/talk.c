@@ -12,8 +12,8 @@
 #include "budget.h"
 #include "clock.h"
 #include "config.h"
-#include "conn.h"
 #include "log.h"
+#include "session.h"
 
 /* Lines longer than this are cut (with "...") in the log, not on the wire. */
 #define TALK_LOG_MAX 2048
@@ -167,18 +167,18 @@ enum next {
 
 /* Sends the last reply, if replying. */
 static enum next
-last_word(struct conn *c, const char *reply, size_t len)
+last_word(struct session *s, const char *reply, size_t len)
 {
-	if (c->cfg->talk.reply && conn_send_all(c, reply, len) != 0)
+	if (s->cfg->talk.reply && session_send_all(s, reply, len) != 0)
 		return NEXT_ABORT;
 	return NEXT_CLOSE;
 }
 
 static void
-not_logged(struct conn *c, unsigned long long n)
+not_logged(struct session *s, unsigned long long n)
 {
 	log_info("%llu line%s from %s not logged (over the talk log budget)",
-	    n, n == 1 ? "" : "s", c->peer);
+	    n, n == 1 ? "" : "s", s->peer);
 }
 
 /*
@@ -187,7 +187,7 @@ not_logged(struct conn *c, unsigned long long n)
  * second.  Only the log is budgeted: every line is still answered.
  */
 static void
-log_line(struct conn *c, struct talk_log *tl, const char *line, size_t len)
+log_line(struct session *s, struct talk_log *tl, const char *line, size_t len)
 {
 	long long now;
 	unsigned long long cost = 0, held;
@@ -200,52 +200,53 @@ log_line(struct conn *c, struct talk_log *tl, const char *line, size_t len)
 	ok = budget_ready(&tl->own, &tl->own_rates, now);
 	if (ok) {
 		cost = log_escape(tl->esc, tl->esclen, line, len) +
-		    strlen(c->peer) + TALK_LOG_FRAME;
+		    strlen(s->peer) + TALK_LOG_FRAME;
 		ok = budget_shared_take(&all_talk, &tl->all_rates, cost, now);
 	}
 	if (!ok)
 		budget_hold(&tl->held, now);
 	if ((held = budget_due(&tl->held, now)) > 0)
-		not_logged(c, held);
+		not_logged(s, held);
 	if (ok) {
 		budget_charge(&tl->own, &tl->own_rates, cost);
-		log_info("talk %s: %s", c->peer, tl->esc);
+		log_info("talk %s: %s", s->peer, tl->esc);
 	}
 }
 
 /* Logs one line and answers it. */
 static enum next
-handle_line(struct conn *c, struct talk_framer *f, struct talk_log *tl,
+handle_line(struct session *s, struct talk_framer *f, struct talk_log *tl,
     size_t len)
 {
-	const struct config *cfg = c->cfg;
+	const struct config *cfg = s->cfg;
 	const char *stop = cfg->talk.stop_word;
 
-	log_line(c, tl, f->buf, len);
+	log_line(s, tl, f->buf, len);
 	if (*stop != '\0' && len == strlen(stop) &&
 	    memcmp(f->buf, stop, len) == 0) {
-		c->end_reason = "stop word";
-		return last_word(c, "BYE\n", 4);
+		s->end_reason = "stop word";
+		return last_word(s, "BYE\n", 4);
 	}
 	if (!cfg->talk.reply)
 		return NEXT_LINE;
 	/* The framer keeps a spare byte after every line for this '\n'. */
 	f->buf[len] = '\n';
-	return conn_send_all(c, f->buf, len + 1) != 0 ? NEXT_ABORT : NEXT_LINE;
+	return session_send_all(s, f->buf, len + 1) != 0 ? NEXT_ABORT :
+	    NEXT_LINE;
 }
 
 static enum next
-too_long(struct conn *c)
+too_long(struct session *s)
 {
-	log_info("talk %s: line longer than %zu bytes; closing", c->peer,
-	    c->cfg->talk.max_line);
-	c->end_reason = "line too long";
-	return last_word(c, "ERR line too long\n", 18);
+	log_info("talk %s: line longer than %zu bytes; closing", s->peer,
+	    s->cfg->talk.max_line);
+	s->end_reason = "line too long";
+	return last_word(s, "ERR line too long\n", 18);
 }
 
 /* Feeds buf[0..n) through the framer, up to a line that ends the session. */
 static enum next
-feed(struct conn *c, struct talk_framer *f, const char *buf, size_t n,
+feed(struct session *s, struct talk_framer *f, const char *buf, size_t n,
     struct talk_log *tl)
 {
 	const char *line;
@@ -257,34 +258,34 @@ feed(struct conn *c, struct talk_framer *f, const char *buf, size_t n,
 		ev = talk_feed(f, buf + off, n - off, &used, &line, &len);
 		off += used;
 		if (ev == TALK_TOO_LONG)
-			next = too_long(c);
+			next = too_long(s);
 		else if (ev == TALK_LINE)
-			next = handle_line(c, f, tl, len);
+			next = handle_line(s, f, tl, len);
 	}
 	return next;
 }
 
 static void
-greet(struct conn *c)
+greet(struct session *s)
 {
-	const char *greeting = c->cfg->talk.greeting;
+	const char *greeting = s->cfg->talk.greeting;
 	size_t len = strlen(greeting);
 	char *line;
 
 	/* reply = no is pure simplex: not a byte goes to the client. */
-	if (len == 0 || !c->cfg->talk.reply ||
+	if (len == 0 || !s->cfg->talk.reply ||
 	    (line = malloc(len + 1)) == NULL)
 		return;
 	memcpy(line, greeting, len);
 	line[len] = '\n';
-	conn_send_all(c, line, len + 1);
+	session_send_all(s, line, len + 1);
 	free(line);
 }
 
 void
-talk_session(struct conn *c)
+talk_session(struct session *s)
 {
-	const struct config *cfg = c->cfg;
+	const struct config *cfg = s->cfg;
 	struct talk_log tl = {
 		.own_rates = { cfg->log.talk_lines, cfg->log.talk_bytes },
 		.all_rates = { cfg->log.talk_lines_total,
@@ -298,35 +299,30 @@ talk_session(struct conn *c)
 	const char *line;
 	size_t len;
 	ssize_t n;
-	enum talk_event ev;
 	enum next next = NEXT_LINE;
 
 	buf = malloc(cfg->buffer_size);
 	tl.esc = malloc(tl.esclen);
 	if (buf == NULL || tl.esc == NULL ||
 	    talk_framer_init(&f, cfg->talk.max_line) != 0) {
-		log_error("%s: out of memory for a talk session", c->peer);
+		log_error("%s: out of memory for a talk session", s->peer);
 		free(buf);
 		free(tl.esc);
 		return;
 	}
-	greet(c);
+	greet(s);
 	while (next == NEXT_LINE &&
-	    (n = conn_recv(c, buf, cfg->buffer_size)) > 0)
-		next = feed(c, &f, buf, (size_t)n, &tl);
+	    (n = session_recv(s, buf, cfg->buffer_size)) > 0)
+		next = feed(s, &f, buf, (size_t)n, &tl);
 	/* The client may still be sending after the line that ended it. */
 	if (next == NEXT_CLOSE)
-		conn_linger(c, buf, cfg->buffer_size);
+		session_linger(s, buf, cfg->buffer_size);
 	/* At end of input, a last line without LF still counts. */
-	else if (next == NEXT_LINE && n == 0) {
-		ev = talk_finish(&f, &line, &len);
-		if (ev == TALK_TOO_LONG)
-			too_long(c);
-		else if (ev == TALK_LINE)
-			handle_line(c, &f, &tl, len);
-	}
+	else if (next == NEXT_LINE && n == 0 &&
+	    talk_finish(&f, &line, &len) == TALK_LINE)
+		handle_line(s, &f, &tl, len);
 	if ((held = budget_rest(&tl.held)) > 0)
-		not_logged(c, held);
+		not_logged(s, held);
 	talk_framer_free(&f);
 	free(tl.esc);
 	free(buf);

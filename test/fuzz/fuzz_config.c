@@ -16,6 +16,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "log.h"
+#include "proto.h"
 
 #define NAME "fuzz.conf"
 
@@ -63,7 +64,8 @@ check_config(const struct config *cfg)
 	CHECK(cfg->idle_timeout_ms <= 7ULL * 24 * 3600 * 1000 &&
 	    cfg->send_timeout_ms <= 7ULL * 24 * 3600 * 1000 &&
 	    cfg->shutdown_timeout_ms <= 3600ULL * 1000, "timeout ranges");
-	CHECK(cfg->mode == MODE_ECHO || cfg->mode == MODE_TALK, "mode");
+	CHECK(cfg->mode != NULL && proto_find(cfg->mode->name) == cfg->mode,
+	    "mode");
 	CHECK(cfg->log.level == LEVEL_ERROR || cfg->log.level ==
 	    LEVEL_WARNING || cfg->log.level == LEVEL_INFO ||
 	    cfg->log.level == LEVEL_DEBUG, "log level");

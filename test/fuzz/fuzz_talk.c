@@ -292,11 +292,8 @@ finish(struct talk_framer *f, size_t small, struct result *r)
 		CHECK(len > 0, "an empty last line is no line");
 		check_line(line, len, f->max_line, small, r);
 		break;
-	case TALK_TOO_LONG:
-		r->too_long = 1;
-		break;
 	default:
-		CHECK(0, "talk_finish returns a talk_event");
+		CHECK(0, "talk_finish returns TALK_LINE or TALK_MORE");
 	}
 }
 

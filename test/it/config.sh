@@ -182,6 +182,25 @@ t_usage() {
 	[[ -s $T/version.out || -s $T/version.err ]] || fail "echod -V printed nothing"
 }
 
+# The protocol names in -h and in the errors for an unknown protocol come
+# from one table: each names echo and talk (and any protocol added later).
+t_mode_names() {
+	local any="echo(, | or )talk"
+	run_echod help -h
+	_expect_status 0 "echod -h" help
+	grep -qE -- "^  -m MODE  protocol: $any" "$T/help.out" ||
+	    fail "echod -h does not list the protocols: $(grep -- -m "$T/help.out")"
+	run_echod opt -c /dev/null -m chat
+	_expect_status 64 "echod -m chat" opt
+	grep -qE -- "^echod: -m: 'chat' is not $any" "$T/opt.err" ||
+	    fail "echod -m chat: $(head -c 300 "$T/opt.err")"
+	printf '[server]\nmode = chat\n' > "$T/chat.conf"
+	run_echod file -c "$T/chat.conf" -t
+	_expect_status 78 "echod -t with 'mode = chat'" file
+	grep -qE -- "chat.conf:2: mode: 'chat' is not one of echo, talk" \
+	    "$T/file.err" || fail "mode = chat: $(head -c 300 "$T/file.err")"
+}
+
 t_listen_in_use() {
 	echo_conf "$T/echod.conf"
 	start_echod "$T/echod.conf"

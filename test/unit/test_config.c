@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 
 /* Loads text as "test.conf"; on failure returns NULL and the errors. */
 static struct config *
@@ -103,7 +104,7 @@ empty_file_gives_defaults(void **state)
 	assert_int_equal(cfg->n_listen, 1);
 	assert_string_equal(cfg->listen[0], "*:7");
 	assert_int_equal(cfg->backlog, 4096);
-	assert_int_equal(cfg->mode, MODE_ECHO);
+	assert_string_equal(cfg->mode->name, "echo");
 	assert_int_equal(cfg->max_connections, 1024);
 	assert_int_equal(cfg->idle_timeout_ms, 300000);
 	assert_int_equal(cfg->buffer_size, 16384);
@@ -306,7 +307,7 @@ listen_values_resolved_at_load(void **state)
 	config_unref(cfg);
 
 	memset(&ov, 0, sizeof(ov));
-	ov.mode = -1;
+	ov.mode = NULL;
 	ov.listen[0] = "[::1]:9";
 	ov.n_listen = 1;
 	cfg = load("[server]\nlisten = 127.0.0.1:7007\n", &ov, &errors);
@@ -362,10 +363,10 @@ mode_valid(void **state)
 	(void)state;
 	struct config *cfg = key_ok("server", "mode", "talk");
 
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	config_unref(cfg);
 	cfg = key_ok("server", "mode", "echo");
-	assert_int_equal(cfg->mode, MODE_ECHO);
+	assert_string_equal(cfg->mode->name, "echo");
 	config_unref(cfg);
 }
 
@@ -1182,12 +1183,12 @@ bom_and_crlf_accepted(void **state)
 
 	assert_string_equal(cfg->talk.greeting, "hi there");
 	assert_string_equal(cfg->talk.stop_word, "BYE");
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	config_unref(cfg);
 	/* A BOM alone, a BOM before a key, a CR at the very end. */
 	config_unref(load_ok("\xef\xbb\xbf"));
 	cfg = load_ok("\xef\xbb\xbf[server]\nmode = talk\r");
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	config_unref(cfg);
 }
 
@@ -1267,7 +1268,7 @@ comments_and_blank_lines(void **state)
 	    "# backlog = 1\n"
 	    "mode = talk\n");
 
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	assert_int_equal(cfg->backlog, 4096);
 	config_unref(cfg);
 }
@@ -1278,7 +1279,7 @@ indented_key(void **state)
 	(void)state;
 	struct config *cfg = load_ok("[server]\n   mode = talk\n\tbacklog = 7\n");
 
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	assert_int_equal(cfg->backlog, 7);
 	config_unref(cfg);
 }
@@ -1290,7 +1291,7 @@ inline_comment(void **state)
 	struct config *cfg = load_ok("[server]\nmode = talk ; comment\n"
 	    "backlog = 9 ; nine\n");
 
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	assert_int_equal(cfg->backlog, 9);
 	config_unref(cfg);
 }
@@ -1301,7 +1302,7 @@ no_spaces_around_equals(void **state)
 	(void)state;
 	struct config *cfg = load_ok("[server]\nmode=talk\n");
 
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	config_unref(cfg);
 }
 
@@ -1351,13 +1352,13 @@ overrides_replace_listen_and_mode(void **state)
 	memset(&ov, 0, sizeof(ov));
 	ov.listen[0] = "[::1]:9";
 	ov.n_listen = 1;
-	ov.mode = MODE_TALK;
+	ov.mode = proto_find("talk");
 	cfg = load(override_file, &ov, &errors);
 	if (cfg == NULL)
 		fail_msg("rejected: %s", errors);
 	assert_int_equal(cfg->n_listen, 1);
 	assert_string_equal(cfg->listen[0], "[::1]:9");
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	assert_int_equal(cfg->log.level, LEVEL_ERROR);
 	config_unref(cfg);
 }
@@ -1371,13 +1372,13 @@ overrides_debug_forces_debug_level(void **state)
 	char *errors = NULL;
 
 	memset(&ov, 0, sizeof(ov));
-	ov.mode = -1;
+	ov.mode = NULL;
 	ov.debug = true;
 	cfg = load(override_file, &ov, &errors);
 	if (cfg == NULL)
 		fail_msg("rejected: %s", errors);
 	assert_int_equal(cfg->log.level, LEVEL_DEBUG);
-	assert_int_equal(cfg->mode, MODE_ECHO);
+	assert_string_equal(cfg->mode->name, "echo");
 	config_unref(cfg);
 }
 
@@ -1390,14 +1391,14 @@ empty_overrides_keep_file(void **state)
 	char *errors = NULL;
 
 	memset(&ov, 0, sizeof(ov));
-	ov.mode = -1;
+	ov.mode = NULL;
 	cfg = load("[server]\nlisten = 127.0.0.1:1\nlisten = 127.0.0.1:2\n"
 	    "mode = talk\n[log]\nlevel = warning\n", &ov, &errors);
 	if (cfg == NULL)
 		fail_msg("rejected: %s", errors);
 	assert_int_equal(cfg->n_listen, 2);
 	assert_string_equal(cfg->listen[1], "127.0.0.1:2");
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	assert_int_equal(cfg->log.level, LEVEL_WARNING);
 	config_unref(cfg);
 }
@@ -1446,7 +1447,7 @@ print_round_trips(void **state)
 	for (size_t i = 0; i < 3; i++)
 		assert_string_equal(b->listen[i], a->listen[i]);
 	assert_int_equal(b->backlog, 17);
-	assert_int_equal(b->mode, MODE_TALK);
+	assert_string_equal(b->mode->name, "talk");
 	assert_int_equal(b->max_connections, 33);
 	assert_int_equal(b->idle_timeout_ms, 250);
 	assert_int_equal(b->buffer_size, 96 * 1024);
@@ -1495,26 +1496,6 @@ print_round_trips_defaults(void **state)
 	config_unref(b);
 	config_unref(a);
 	free(text);
-}
-
-/* Mode names */
-
-static void
-mode_parse_names(void **state)
-{
-	(void)state;
-	assert_int_equal(config_mode_parse("echo"), MODE_ECHO);
-	assert_int_equal(config_mode_parse("talk"), MODE_TALK);
-	assert_int_equal(config_mode_parse("bogus"), -1);
-	assert_int_equal(config_mode_parse(""), -1);
-}
-
-static void
-mode_name_round_trips(void **state)
-{
-	(void)state;
-	assert_string_equal(config_mode_name(MODE_ECHO), "echo");
-	assert_string_equal(config_mode_name(MODE_TALK), "talk");
 }
 
 /* config_load from a path */
@@ -1575,7 +1556,7 @@ load_real_file_ok(void **state)
 	unlink(path);
 	if (cfg == NULL)
 		fail_msg("rejected: %s", errors);
-	assert_int_equal(cfg->mode, MODE_TALK);
+	assert_string_equal(cfg->mode->name, "talk");
 	config_unref(cfg);
 }
 
@@ -1663,8 +1644,6 @@ run_config_tests(void)
 		cmocka_unit_test(empty_overrides_keep_file),
 		cmocka_unit_test(print_round_trips),
 		cmocka_unit_test(print_round_trips_defaults),
-		cmocka_unit_test(mode_parse_names),
-		cmocka_unit_test(mode_name_round_trips),
 		cmocka_unit_test(load_missing_path),
 		cmocka_unit_test(load_real_file_names_path),
 		cmocka_unit_test(load_real_file_ok),

@@ -394,6 +394,28 @@ max_line_exactly_fits(void **state)
 	talk_framer_free(&f);
 }
 
+/*
+ * What the framer holds never exceeds max_line, so what is pending at the
+ * end of input is a line, never too long: its dropped tail is no content.
+ */
+static void
+max_line_fits_at_finish(void **state)
+{
+	(void)state;
+	static const char in[] = "0123456789abcdef\0\r\0";
+	struct talk_framer f;
+	struct result r = { .n = 0 };
+
+	framer_setup(&f, 16);
+	feed(&f, in, sizeof(in) - 1, &r);
+	assert_int_equal(r.n, 0);
+	finish(&f, &r);
+	assert_false(r.too_long);
+	assert_int_equal(r.n, 1);
+	assert_line_str(&r, 0, "0123456789abcdef");
+	talk_framer_free(&f);
+}
+
 static void
 max_line_fits_with_crlf(void **state)
 {
@@ -549,6 +571,7 @@ run_talk_tests(void)
 		cmocka_unit_test(cr_only_line_is_empty),
 		cmocka_unit_test(binary_bytes_kept),
 		cmocka_unit_test(max_line_exactly_fits),
+		cmocka_unit_test(max_line_fits_at_finish),
 		cmocka_unit_test(max_line_fits_with_crlf),
 		cmocka_unit_test(max_line_fits_bytewise),
 		cmocka_unit_test(one_over_max_line),

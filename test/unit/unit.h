@@ -20,6 +20,7 @@ int run_acl_tests(void);
 int run_clock_tests(void);
 int run_budget_tests(void);
 int run_srctab_tests(void);
+int run_proto_tests(void);
 
 #include <stdio.h>
 
