@@ -11,6 +11,50 @@
 #include "config.h"
 #include "log.h"
 
+/* The lines of errors, each ended by '\n', in static storage. */
+static const char *
+joined(const struct config_errors *errors)
+{
+	static char text[16384];
+	size_t i, off = 0;
+
+	text[0] = '\0';
+	for (i = 0; i < errors->n && off < sizeof(text); i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\n",
+		    errors->line[i]);
+	return text;
+}
+
+/* The errors as one malloc'd text (NULL if none); frees the list. */
+static char *
+errors_text(struct config_errors *errors)
+{
+	char *text = errors->n > 0 ? strdup(joined(errors)) : NULL;
+
+	config_errors_free(errors);
+	return text;
+}
+
+static struct config *
+stream_text(FILE *fp, const struct config_overrides *ov, char **errors)
+{
+	struct config_errors list;
+	struct config *cfg = config_load_stream(fp, "test.conf", ov, &list);
+
+	*errors = errors_text(&list);
+	return cfg;
+}
+
+static struct config *
+path_text(const char *path, char **errors)
+{
+	struct config_errors list;
+	struct config *cfg = config_load(path, NULL, &list);
+
+	*errors = errors_text(&list);
+	return cfg;
+}
+
 /* Loads text as "test.conf"; on failure returns NULL and the errors. */
 static struct config *
 load(const char *text, const struct config_overrides *ov, char **errors)
@@ -21,7 +65,7 @@ load(const char *text, const struct config_overrides *ov, char **errors)
 	if (fp == NULL)
 		fail_msg("fmemopen: %s", strerror(errno));
 	*errors = NULL;
-	cfg = config_load_stream(fp, "test.conf", ov, errors);
+	cfg = stream_text(fp, ov, errors);
 	fclose(fp);
 	if (cfg != NULL && *errors != NULL) {
 		free(*errors);
@@ -90,6 +134,96 @@ key_ok(const char *section, const char *key, const char *value)
 
 	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
 	return load_ok(text);
+}
+
+/* The error list */
+
+/* Each error is a line of its own, in file order, without a newline. */
+static void
+errors_are_a_list_of_lines(void **state)
+{
+	(void)state;
+	static const char text[] = "[server]\nbacklog = x\n"
+	    "max_connections = y\n[bogus]\n";
+	struct config_errors errors;
+	size_t i;
+	FILE *fp;
+
+	fp = fmemopen((void *)text, strlen(text), "r");
+	assert_non_null(fp);
+	assert_null(config_load_stream(fp, "test.conf", NULL, &errors));
+	fclose(fp);
+	assert_int_equal(errors.n, 3);
+	assert_string_equal(errors.line[0],
+	    "test.conf:2: backlog: 'x' is not a number");
+	assert_string_equal(errors.line[1],
+	    "test.conf:3: max_connections: 'y' is not a number");
+	assert_string_equal(errors.line[2], "test.conf:4: unknown section "
+	    "[bogus] (known: [server], [talk], [access], [log])");
+	for (i = 0; i < errors.n; i++)
+		assert_null(strchr(errors.line[i], '\n'));
+	config_errors_free(&errors);
+	assert_int_equal(errors.n, 0);
+	config_errors_free(&errors);	/* an empty list frees too */
+}
+
+/*
+ * An allocation that fails while errors are collected (strdup gives
+ * NULL) leaves a line saying so in its place: the list is never empty
+ * and never holds NULL, so whoever prints it has a line to print.
+ */
+static void
+errors_out_of_memory_says_so(void **state)
+{
+	(void)state;
+	struct config_errors errors = { .n = 0 };
+	char *first = strdup("test.conf:2: first");
+
+	assert_non_null(first);
+	config_errors_add(&errors, NULL);
+	assert_int_equal(errors.n, 1);
+	assert_string_equal(errors.line[0], CONFIG_ERRORS_OOM);
+	assert_string_equal(errors.line[0],
+	    "out of memory while reporting errors");
+	config_errors_free(&errors);
+
+	/* Kept lines stay; failures in a row make one line. */
+	config_errors_add(&errors, first);
+	config_errors_add(&errors, NULL);
+	config_errors_add(&errors, NULL);
+	config_errors_add(&errors, strdup("test.conf:5: last"));
+	config_errors_add(&errors, NULL);
+	assert_int_equal(errors.n, 4);
+	assert_string_equal(joined(&errors), "test.conf:2: first\n"
+	    CONFIG_ERRORS_OOM "\ntest.conf:5: last\n" CONFIG_ERRORS_OOM "\n");
+	config_errors_free(&errors);	/* the OOM line is not freed */
+	assert_int_equal(errors.n, 0);
+}
+
+/* The list holds CONFIG_ERRORS_MAX lines; more are dropped, not kept. */
+static void
+errors_list_is_bounded(void **state)
+{
+	(void)state;
+	struct config_errors errors = { .n = 0 };
+	char text[1024];
+	size_t i, off;
+
+	for (i = 0; i < CONFIG_ERRORS_MAX + 3; i++)
+		config_errors_add(&errors, strdup("an error"));
+	config_errors_add(&errors, NULL);
+	assert_int_equal(errors.n, CONFIG_ERRORS_MAX);
+	config_errors_free(&errors);
+
+	/* A file stops at its 20th error, so its errors always fit. */
+	off = (size_t)snprintf(text, sizeof(text), "[server]\n");
+	for (i = 0; i < 40; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "bogus%zu = 1\n", i);
+	assert_true(off < sizeof(text));
+	assert_contains(load_err(text), "test.conf:21: bogus19: unknown "
+	    "key in [server]\ntest.conf: too many errors; stopped reading\n");
+	assert_not_contains(load_err(text), "bogus20");
 }
 
 /* Defaults */
@@ -1131,7 +1265,7 @@ load_bytes_err(const char *bytes, size_t n)
 	char *errors = NULL;
 
 	assert_non_null(fp);
-	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	cfg = stream_text(fp, NULL, &errors);
 	fclose(fp);
 	assert_null(cfg);
 	assert_non_null(errors);
@@ -1154,7 +1288,7 @@ stream_over_size_limit(void **state)
 	fp = fmemopen(text, n - 1, "r");
 	assert_non_null(fp);
 	err = NULL;
-	cfg = config_load_stream(fp, "test.conf", NULL, &err);
+	cfg = stream_text(fp, NULL, &err);
 	fclose(fp);
 	/* Exactly CONFIG_MAX_BYTES: read whole, the bad backlog found. */
 	assert_null(cfg);
@@ -1525,7 +1659,7 @@ load_missing_path(void **state)
 	(void)state;
 	const char *path = "/nonexistent-echod-dir/echod.conf";
 	char *errors = NULL;
-	struct config *cfg = config_load(path, NULL, &errors);
+	struct config *cfg = path_text(path, &errors);
 
 	assert_null(cfg);
 	assert_non_null(errors);
@@ -1549,7 +1683,7 @@ load_real_file_names_path(void **state)
 	assert_int_equal(write(fd, text, sizeof(text) - 1),
 	    (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	cfg = config_load(path, NULL, &errors);
+	cfg = path_text(path, &errors);
 	unlink(path);
 	assert_null(cfg);
 	snprintf(want, sizeof(want), "%s:3: backlog:", path);
@@ -1571,7 +1705,7 @@ load_real_file_ok(void **state)
 	assert_int_equal(write(fd, text, sizeof(text) - 1),
 	    (ssize_t)(sizeof(text) - 1));
 	close(fd);
-	cfg = config_load(path, NULL, &errors);
+	cfg = path_text(path, &errors);
 	unlink(path);
 	if (cfg == NULL)
 		fail_msg("rejected: %s", errors);
@@ -1583,6 +1717,9 @@ int
 run_config_tests(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(errors_are_a_list_of_lines),
+		cmocka_unit_test(errors_out_of_memory_says_so),
+		cmocka_unit_test(errors_list_is_bounded),
 		cmocka_unit_test(empty_file_gives_defaults),
 		cmocka_unit_test(empty_sections_give_defaults),
 		cmocka_unit_test(listen_single_replaces_default),
