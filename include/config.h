@@ -90,21 +90,48 @@ struct config_overrides {
 };
 
 /*
- * Reads and validates a config file.  On failure returns NULL and sets
- * *errors to a malloc'd text of one or more lines, each
- * "NAME:LINE: key: reason" (or "NAME: reason" when the file cannot be
- * read or is larger than CONFIG_MAX_BYTES); the caller frees it.  ov may
- * be NULL.  A UTF-8 BOM at the start and CR LF line ends are accepted.
- * It resolves every listen value (cfg->addrs) and looks up user and
- * group, so it may block as long as the resolver does: on reload it runs
- * in a thread of its own (reload.h).
+ * Why a file was not loaded: one message a line, without a newline, in
+ * the order found, each "NAME:LINE: key: reason" (or "NAME: reason" when
+ * the file cannot be read or is larger than CONFIG_MAX_BYTES).  Reading
+ * stops at the file's 20th error and a few lines at most close the
+ * report, so the lines fit in the struct: collecting them allocates only
+ * the text of each.
+ */
+#define CONFIG_ERRORS_MAX 24
+struct config_errors {
+	char *line[CONFIG_ERRORS_MAX];
+	size_t n;
+};
+
+/* The line that stands for messages there was no memory to keep. */
+#define CONFIG_ERRORS_OOM "out of memory while reporting errors"
+
+/*
+ * Appends line, a malloc'd message the list then owns.  NULL, from an
+ * allocation that failed, appends CONFIG_ERRORS_OOM instead (once for
+ * several in a row), so that a failure is never reported empty.  Past
+ * CONFIG_ERRORS_MAX lines, line is dropped.
+ */
+void config_errors_add(struct config_errors *e, char *line);
+
+/* Frees every line and empties the list. */
+void config_errors_free(struct config_errors *e);
+
+/*
+ * Reads and validates a config file.  On failure returns NULL with at
+ * least one line in *errors; on success *errors is empty.  Either way
+ * the caller may config_errors_free() it.  ov may be NULL.  A UTF-8 BOM
+ * at the start and CR LF line ends are accepted.  It resolves every
+ * listen value (cfg->addrs) and looks up user and group, so it may block
+ * as long as the resolver does: on reload it runs in a thread of its own
+ * (reload.h).
  */
 struct config *config_load(const char *path,
-    const struct config_overrides *ov, char **errors);
+    const struct config_overrides *ov, struct config_errors *errors);
 
 /* The same, from an open stream; name is used in messages. */
 struct config *config_load_stream(FILE *fp, const char *name,
-    const struct config_overrides *ov, char **errors);
+    const struct config_overrides *ov, struct config_errors *errors);
 
 /* Writes the effective configuration in INI form (echod -T). */
 void config_print(const struct config *cfg, FILE *fp);

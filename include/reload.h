@@ -34,10 +34,11 @@ int reload_fd(const struct reload *r);
 
 /*
  * Once reload_fd() is readable: ends the loader and returns what it made,
- * a configuration, or NULL and in *errors the text config_load() gave
- * (the caller frees it; NULL when out of memory).
+ * a configuration, or NULL and in *errors the lines config_load() gave
+ * (the caller frees them with config_errors_free()).
  */
-struct config *reload_collect(struct reload *r, char **errors);
+struct config *reload_collect(struct reload *r,
+    struct config_errors *errors);
 
 /*
  * Shutting down: waits up to wait_ms for a loader still running, then

@@ -29,7 +29,13 @@
 #include "proto.h"
 #include "units.h"
 
+/*
+ * Reading stops at this many errors; at most 4 lines follow (inih's own
+ * error or out of memory, "too many errors", the default listen value,
+ * resolving), so the list always has room.
+ */
 #define MAX_ERRORS 20
+_Static_assert(MAX_ERRORS + 4 <= CONFIG_ERRORS_MAX, "room for every error");
 /* Room for the longest line inih takes (198 characters), a CR and a NUL. */
 #define LINE_KEEP 256
 /* For messages; the sections of keys[] below, in order. */
@@ -137,10 +143,39 @@ struct parse {
 	struct config *cfg;
 	bool section_known;
 	unsigned seen[NKEYS];	/* line a key was first set on, or 0 */
-	char *errors;		/* "NAME:LINE: ...\n" lines */
-	size_t errlen;
-	unsigned nerrors;
+	struct config_errors *errors;
+	unsigned nerrors;	/* found, kept or not */
 };
+
+/* Not allocated, so always there to say that others could not be. */
+static char oom_line[] = CONFIG_ERRORS_OOM;
+
+void
+config_errors_add(struct config_errors *e, char *line)
+{
+	if (line == NULL) {
+		if (e->n > 0 && e->line[e->n - 1] == oom_line)
+			return;
+		line = oom_line;
+	}
+	if (e->n == CONFIG_ERRORS_MAX) {
+		if (line != oom_line)
+			free(line);
+		return;
+	}
+	e->line[e->n++] = line;
+}
+
+void
+config_errors_free(struct config_errors *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->line[i] != oom_line)
+			free(e->line[i]);
+	e->n = 0;
+}
 
 static void
 add_error(struct parse *p, const char *fmt, ...)
@@ -150,23 +185,13 @@ static void
 add_error(struct parse *p, const char *fmt, ...)
 {
 	char msg[512];
-	char *grown;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	p->nerrors++;
-	n = (int)strlen(msg);
-	grown = realloc(p->errors, p->errlen + (size_t)n + 2);
-	if (grown == NULL)
-		return;
-	p->errors = grown;
-	memcpy(p->errors + p->errlen, msg, (size_t)n);
-	p->errlen += (size_t)n;
-	p->errors[p->errlen++] = '\n';
-	p->errors[p->errlen] = '\0';
+	config_errors_add(p->errors, strdup(msg));
 }
 
 size_t
@@ -584,9 +609,7 @@ check_key_line(struct parse *p, const char *s)
 static void
 refuse_size(struct parse *p)
 {
-	free(p->errors);
-	p->errors = NULL;
-	p->errlen = 0;
+	config_errors_free(p->errors);
 	p->nerrors = 0;
 	add_error(p, "%s: larger than %s; stopped reading", p->name,
 	    CONFIG_MAX_BYTES_TEXT);
@@ -703,7 +726,7 @@ apply_overrides(struct config *cfg, const struct config_overrides *ov)
 
 struct config *
 config_load_stream(FILE *fp, const char *name,
-    const struct config_overrides *ov, char **errors)
+    const struct config_overrides *ov, struct config_errors *errors)
 {
 	struct parse p;
 	char why[64];
@@ -711,11 +734,13 @@ config_load_stream(FILE *fp, const char *name,
 	int r;
 
 	memset(&p, 0, sizeof(p));
+	memset(errors, 0, sizeof(*errors));
 	p.fp = fp;
 	p.name = name;
+	p.errors = errors;
 	p.cfg = config_new();
 	if (p.cfg == NULL) {
-		*errors = strdup("out of memory\n");
+		config_errors_add(errors, strdup("out of memory"));
 		return NULL;
 	}
 	r = ini_parse_stream(read_line, &p, handler, &p);
@@ -738,34 +763,32 @@ config_load_stream(FILE *fp, const char *name,
 			add_error(&p, "%s: out of memory", name);
 	if (p.nerrors > 0) {
 		config_unref(p.cfg);
-		*errors = p.errors != NULL ? p.errors :
-		    strdup("out of memory\n");
 		return NULL;
 	}
-	*errors = NULL;
 	return p.cfg;
 }
 
 struct config *
 config_load(const char *path, const struct config_overrides *ov,
-    char **errors)
+    struct config_errors *errors)
 {
 	struct config *cfg;
 	struct stat st;
 	char msg[512];
 	FILE *fp;
 
+	memset(errors, 0, sizeof(*errors));
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(msg, sizeof(msg), "%s: %s\n", path, strerror(errno));
-		*errors = strdup(msg);
+		snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+		config_errors_add(errors, strdup(msg));
 		return NULL;
 	}
 	/* A file known to be too big is refused without reading it. */
 	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > CONFIG_MAX_BYTES) {
-		snprintf(msg, sizeof(msg), "%s: larger than %s (%lld bytes)\n",
+		snprintf(msg, sizeof(msg), "%s: larger than %s (%lld bytes)",
 		    path, CONFIG_MAX_BYTES_TEXT, (long long)st.st_size);
-		*errors = strdup(msg);
+		config_errors_add(errors, strdup(msg));
 		fclose(fp);
 		return NULL;
 	}

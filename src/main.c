@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -133,32 +132,28 @@ plain_prefix(const char *journal_prefix)
 
 /* Prints every error line; plain for -t/-T, through the log otherwise. */
 static void
-report(const char *errors, bool plain)
+report(const struct config_errors *errors, bool plain)
 {
-	const char *p = errors;
-	int len;
+	size_t i;
 
-	while (*p != '\0') {
-		len = (int)strcspn(p, "\n");
+	for (i = 0; i < errors->n; i++)
 		if (plain)
-			fprintf(stderr, "%s%.*s\n", plain_prefix("<3>"), len,
-			    p);
+			fprintf(stderr, "%s%s\n", plain_prefix("<3>"),
+			    errors->line[i]);
 		else
-			log_error("%.*s", len, p);
-		p += len + (p[len] == '\n');
-	}
+			log_error("%s", errors->line[i]);
 }
 
 static struct config *
 load_config(const struct options *o)
 {
+	struct config_errors errors;
 	struct config *cfg;
-	char *errors;
 
 	cfg = config_load(o->config_path, &o->ov, &errors);
 	if (cfg == NULL) {
-		report(errors, o->check || o->print);
-		free(errors);
+		report(&errors, o->check || o->print);
+		config_errors_free(&errors);
 		exit(EX_CONFIG);
 	}
 	return cfg;

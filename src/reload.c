@@ -33,7 +33,7 @@ struct reload_job {
 	struct config_overrides ov;
 	bool has_ov;
 	struct config *cfg;	/* the result: a configuration, */
-	char *errors;		/* or why not */
+	struct config_errors errors;	/* or why not */
 };
 
 static void
@@ -43,7 +43,7 @@ job_unref(struct reload_job *j)
 		return;
 	close(j->done_fd);
 	config_unref(j->cfg);
-	free(j->errors);
+	config_errors_free(&j->errors);
 	free(j->path);
 	free(j);
 }
@@ -131,7 +131,7 @@ reload_fd(const struct reload *r)
 }
 
 struct config *
-reload_collect(struct reload *r, char **errors)
+reload_collect(struct reload *r, struct config_errors *errors)
 {
 	struct reload_job *j = r->job;
 	struct config *cfg;
@@ -142,9 +142,10 @@ reload_collect(struct reload *r, char **errors)
 	if ((err = pthread_join(j->tid, NULL)) != 0)
 		log_error("reload: pthread_join: %s", strerror(err));
 	cfg = j->cfg;
+	/* The lines change hands: the job frees none of them. */
 	*errors = j->errors;
 	j->cfg = NULL;
-	j->errors = NULL;
+	j->errors.n = 0;
 	job_unref(j);
 	return cfg;
 }
@@ -154,7 +155,7 @@ reload_stop(struct reload *r, int wait_ms)
 {
 	struct reload_job *j = r->job;
 	struct pollfd pfd;
-	char *errors;
+	struct config_errors errors;
 	int err;
 
 	if (j == NULL)
@@ -162,7 +163,7 @@ reload_stop(struct reload *r, int wait_ms)
 	pfd = (struct pollfd){ .fd = j->done_fd, .events = POLLIN };
 	if (poll(&pfd, 1, wait_ms) > 0) {
 		config_unref(reload_collect(r, &errors));
-		free(errors);
+		config_errors_free(&errors);
 		return;
 	}
 	log_info("not waiting for the reload still under way");

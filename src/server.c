@@ -176,17 +176,12 @@ server_ready(struct server *s)
 }
 
 static void
-log_errors(const char *errors)
+log_errors(const struct config_errors *errors)
 {
-	const char *p = errors, *nl;
+	size_t i;
 
-	for (; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);
-		log_error("%.*s", (int)(nl - p), p);
-		if (*nl == '\0')
-			break;
-	}
+	for (i = 0; i < errors->n; i++)
+		log_error("%s", errors->line[i]);
 }
 
 /*
@@ -217,11 +212,12 @@ static void reload_begin(struct server *s);
 
 /* What the loader made (NULL: errors, if any, say why) is applied. */
 static void
-reload_end(struct server *s, struct config *cfg, char *errors)
+reload_end(struct server *s, struct config *cfg,
+    struct config_errors *errors)
 {
 	if (errors != NULL) {
 		log_errors(errors);
-		free(errors);
+		config_errors_free(errors);
 	}
 	if (cfg != NULL && apply(s, cfg) == 0)
 		log_info("reloaded %s: mode %s, %zu listen addresses",
@@ -535,7 +531,7 @@ accept_loop(struct server *s)
 	long long wait, timer, w;
 	struct config *cfg;
 	bool listening;
-	char *errors;
+	struct config_errors errors;
 	int sig;
 
 	for (;;) {
@@ -588,7 +584,7 @@ accept_loop(struct server *s)
 		handle_listeners(s, pfd + NFIXED);
 		if (pfd[2].revents & POLLIN) {
 			cfg = reload_collect(&s->reload, &errors);
-			reload_end(s, cfg, errors);
+			reload_end(s, cfg, &errors);
 		}
 		while ((sig = next_signal(s)) != 0)
 			if (on_signal(s, sig)) {

@@ -2,8 +2,8 @@
  * libFuzzer target: the whole input is a configuration file, read through
  * config_load_stream() (echod's line reader, inih, the key handler and the
  * value parsers).  Besides the sanitizers, it checks what config.h promises:
- * a config or an error text, never both; every error line starts with the
- * file name and ends in '\n'; a loaded config has its values in range.
+ * a config or error lines, never both; every error line starts with the
+ * file name and has no '\n'; a loaded config has its values in range.
  * config_print() (echod -T) then writes it out.  Keys user and group make
  * it call getpwnam() and getgrnam(); listen values are resolved to check
  * that no two mean one socket, numeric addresses only in a fuzz build.
@@ -21,17 +21,19 @@
 #define NAME "fuzz.conf"
 
 static void
-check_errors(const char *errors)
+check_errors(const struct config_errors *errors)
 {
-	const char *line = errors, *nl;
+	const char *line;
+	size_t i;
 
-	CHECK(errors != NULL && *errors != '\0', "a failure says why");
-	while (*line != '\0') {
-		nl = strchr(line, '\n');
-		CHECK(nl != NULL, "every error line ends in a newline");
-		CHECK(strncmp(line, NAME ":", strlen(NAME ":")) == 0,
+	CHECK(errors->n > 0, "a failure says why");
+	for (i = 0; i < errors->n; i++) {
+		line = errors->line[i];
+		CHECK(strchr(line, '\n') == NULL, "an error is one line");
+		/* Or the line standing for those there was no memory for. */
+		CHECK(strncmp(line, NAME ":", strlen(NAME ":")) == 0 ||
+		    strcmp(line, CONFIG_ERRORS_OOM) == 0,
 		    "every error line starts with the file name");
-		line = nl + 1;
 	}
 }
 
@@ -100,8 +102,9 @@ check_print(const struct config *cfg)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct config_errors errors;
 	struct config *cfg;
-	char *copy, *errors = NULL;
+	char *copy;
 	FILE *fp;
 
 	/* An exact-size copy: ASan sees any read past the file's end. */
@@ -118,12 +121,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(fp);
 	free(copy);
 	if (cfg != NULL) {
-		CHECK(errors == NULL, "a config comes without errors");
+		CHECK(errors.n == 0, "a config comes without errors");
 		check_config(cfg);
 		check_print(cfg);
 		config_unref(cfg);
 	} else
-		check_errors(errors);
-	free(errors);
+		check_errors(&errors);
+	config_errors_free(&errors);
 	return 0;
 }

@@ -348,15 +348,15 @@ static struct config *
 rate_config(const char *text)
 {
 	FILE *fp = read_only_stream(text, strlen(text));
+	struct config_errors errors;
 	struct config *cfg;
-	char *errors = NULL;
 
 	assert_non_null(fp);
 	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
 	fclose(fp);
 	if (cfg == NULL)
-		fail_msg("config: %s", errors != NULL ? errors : "?");
-	free(errors);
+		fail_msg("config: %s", errors.line[0]);
+	config_errors_free(&errors);
 	return cfg;
 }
 
