@@ -194,6 +194,47 @@ t_check_listen_same_socket() {
 	    fail "port 0 repeated and distinct addresses: exit status $_rc: $(head -c 300 "$T/ok.err")"
 }
 
+# tcp://, udp:// and unix: values pass -t; a socket twice within one kind
+# is an error with file:line, TCP and UDP on one port are not.
+t_check_listen_kinds() {
+	local p n=0 v
+	free_port
+	p=$_port
+	# Nothing is bound by -t: p + 1 needs to be free no more than p.
+	_listen_conf "$T/ok.conf" "*:$p" "udp://*:$p" \
+	    "tcp://127.0.0.2:$((p + 1))" "udp://127.0.0.2:$((p + 1))" \
+	    "udp://[::1]:$((p + 1))" "unix:$T/a.sock" "unix:$T/b.sock" \
+	    "udp://127.0.0.1:0" "udp://127.0.0.1:0"
+	run_echod ok -t -c "$T/ok.conf"
+	(( _rc == 0 )) ||
+	    fail "TCP, UDP and Unix values: exit status $_rc: $(head -c 300 "$T/ok.err")"
+	for v in "udp://*:$p|udp://*:$p|'udp://*:$p' is listed twice" \
+	    "udp://0.0.0.0:$p|udp://127.0.0.1:$p|'udp://127.0.0.1:$p' and 'udp://0.0.0.0:$p' (line 3) both serve udp://127.0.0.1:$p" \
+	    "127.0.0.1:$p|tcp://127.0.0.1:$p|'tcp://127.0.0.1:$p' and '127.0.0.1:$p' (line 3) both serve 127.0.0.1:$p" \
+	    "unix:$T/a.sock|unix:$T/a.sock|'unix:$T/a.sock' is listed twice" \
+	    "unix:$T/a.sock|unix:$T//./a.sock|'unix:$T//./a.sock' and 'unix:$T/a.sock' (line 3) both serve unix:$T/a.sock"; do
+		IFS='|' read -r -a v <<< "$v"
+		n=$(( n + 1 ))
+		_listen_error "d$n" 4 "${v[2]}" "${v[0]}" "${v[1]}"
+	done
+	for v in "sctp://*:$p|has an unknown scheme 'sctp' (tcp://, udp:// or unix:)" \
+	    "TCP://*:$p|has its scheme in capitals: write 'tcp:' (schemes are lowercase)" \
+	    "tcp:/x|needs '//' after 'tcp:' (tcp://HOST:PORT)" \
+	    "unix:|has no path (unix:/PATH)" \
+	    "unix:echod.sock|has a relative path (write unix:/PATH: the working directory is / under systemd)" \
+	    "unix:@echod|is an abstract socket, which has no file permissions: use unix:/PATH"; do
+		n=$(( n + 1 ))
+		_listen_error "b$n" 3 "'${v%%|*}' ${v#*|}" "${v%%|*}"
+	done
+	# -l takes the same forms and gives the same reasons.
+	run_echod l -t -c "$T/ok.conf" -l "udp://*:$p" -l "unix:$T/c.sock"
+	(( _rc == 0 )) || fail "-l udp:// and unix: with -t: exit status $_rc: $(head -c 300 "$T/l.err")"
+	run_echod lbad -t -c "$T/ok.conf" -l "unix:c.sock"
+	(( _rc == 64 )) || fail "-l unix:c.sock: exit status $_rc, want 64"
+	grep -qxF "echod: -l 'unix:c.sock' has a relative path (write unix:/PATH: the working directory is / under systemd)" "$T/lbad.err" ||
+	    fail "-l unix:c.sock: $(head -c 300 "$T/lbad.err")"
+}
+
 # Until they are served, UDP and Unix values are refused when the sockets
 # are opened (exit 71, as for a socket that cannot be opened), never
 # served as TCP; a reload to one fails and the old sockets serve on.

@@ -263,6 +263,83 @@ listen_distinct_sockets_are_fine(void **state)
 	config_unref(cfg);
 }
 
+/*
+ * The clash checks know the kinds: TCP and UDP on one port are the
+ * classic echo pair, a UDP or Unix socket twice is a mistake.
+ */
+static void
+listen_kinds_clash_within_a_kind(void **state)
+{
+	(void)state;
+	struct config *cfg;
+	const char *err;
+
+	cfg = load_ok("[server]\n"
+	    "listen = *:7007\n"
+	    "listen = udp://*:7007\n"
+	    "listen = tcp://127.0.0.2:7008\n"
+	    "listen = udp://127.0.0.2:7008\n"
+	    "listen = udp://*:0\n"
+	    "listen = udp://*:0\n"
+	    "listen = unix:/run/echod/a.sock\n"
+	    "listen = unix:/run/echod/b.sock\n");
+	assert_int_equal(cfg->n_listen, 8);
+	assert_string_equal(cfg->listen[1], "udp://*:7007");
+	assert_int_equal(cfg->addrs[1].v[0].kind, TRANSPORT_UDP);
+	assert_int_equal(cfg->addrs[6].n, 1);
+	assert_int_equal(cfg->addrs[6].v[0].kind, TRANSPORT_UNIX);
+	config_unref(cfg);
+
+	err = load_err("[server]\n"
+	    "listen = udp://*:7007\n"
+	    "listen = udp://*:7007\n");
+	assert_contains(err, "test.conf:3: listen: 'udp://*:7007' is listed "
+	    "twice\n");
+	err = load_err("[server]\n"
+	    "listen = udp://0.0.0.0:7007\n"
+	    "listen = 7007\n"
+	    "listen = udp://127.0.0.1:7007\n");
+	assert_contains(err, "test.conf:4: listen: 'udp://127.0.0.1:7007' and "
+	    "'udp://0.0.0.0:7007' (line 2) both serve udp://127.0.0.1:7007\n");
+	assert_not_contains(err, "test.conf:3:");
+	/* tcp:// is the bare form: the same socket. */
+	err = load_err("[server]\n"
+	    "listen = 127.0.0.1:7007\n"
+	    "listen = tcp://127.0.0.1:7007\n");
+	assert_contains(err, "test.conf:3: listen: 'tcp://127.0.0.1:7007' and "
+	    "'127.0.0.1:7007' (line 2) both serve 127.0.0.1:7007\n");
+	err = load_err("[server]\n"
+	    "listen = unix:/run/echod.sock\n"
+	    "listen = unix:/run/echod.sock\n");
+	assert_contains(err, "test.conf:3: listen: 'unix:/run/echod.sock' is "
+	    "listed twice\n");
+	err = load_err("[server]\n"
+	    "listen = unix:/run/echod/e.sock\n"
+	    "listen = unix:/run//echod/./e.sock\n");
+	assert_contains(err, "test.conf:3: listen: 'unix:/run//echod/./e.sock' "
+	    "and 'unix:/run/echod/e.sock' (line 2) both serve "
+	    "unix:/run/echod/e.sock\n");
+}
+
+/* A bad scheme or path is an error at its line, naming value and cause. */
+static void
+listen_rejects_bad_kinds(void **state)
+{
+	(void)state;
+	assert_contains(key_fails("server", "listen", "sctp://*:7"),
+	    "test.conf:2: listen: 'sctp://*:7' has an unknown scheme 'sctp'");
+	assert_contains(key_fails("server", "listen", "TCP://*:7"),
+	    "test.conf:2: listen: 'TCP://*:7' has its scheme in capitals");
+	assert_contains(key_fails("server", "listen", "tcp:/x"),
+	    "test.conf:2: listen: 'tcp:/x' needs '//' after 'tcp:'");
+	assert_contains(key_fails("server", "listen", "unix:"),
+	    "test.conf:2: listen: 'unix:' has no path");
+	assert_contains(key_fails("server", "listen", "unix:echod.sock"),
+	    "test.conf:2: listen: 'unix:echod.sock' has a relative path");
+	assert_contains(key_fails("server", "listen", "unix:@echod"),
+	    "test.conf:2: listen: 'unix:@echod' is an abstract socket");
+}
+
 /* The port of a resolved socket. */
 static unsigned
 port_of(const struct bind_addr *b)
@@ -1592,6 +1669,8 @@ run_config_tests(void)
 		cmocka_unit_test(listen_rejects_bad_spec),
 		cmocka_unit_test(listen_same_socket_is_error),
 		cmocka_unit_test(listen_distinct_sockets_are_fine),
+		cmocka_unit_test(listen_kinds_clash_within_a_kind),
+		cmocka_unit_test(listen_rejects_bad_kinds),
 		cmocka_unit_test(listen_values_resolved_at_load),
 		cmocka_unit_test(backlog_valid),
 		cmocka_unit_test(backlog_invalid),
