@@ -315,12 +315,14 @@ static int
 add_listen(struct config *cfg, const char *spec, char *why, size_t whylen)
 {
 	struct listen_spec ls;
+	bool fixed;
 	size_t i;
 
 	if (addr_parse(spec, &ls, why, whylen) != 0)
 		return -1;
 	/* Port 0 twice asks for two ports; any other repeat is a mistake. */
-	for (i = 0; i < cfg->n_listen && ls.port != 0; i++)
+	fixed = ls.port != 0 || ls.kind == TRANSPORT_UNIX;
+	for (i = 0; i < cfg->n_listen && fixed; i++)
 		if (strcmp(cfg->listen[i], spec) == 0) {
 			snprintf(why, whylen, "'%s' is listed twice", spec);
 			return -1;
@@ -358,7 +360,8 @@ resolve_listen(struct config *cfg, size_t i)
 /*
  * The listen value just added, cfg->listen[n_listen - 1], may not serve a
  * socket an earlier one serves: the second bind() would fail at start.
- * "*:7" and "7", or "localhost:7" and "127.0.0.1:7", are the same socket.
+ * "*:7" and "7", or "localhost:7" and "127.0.0.1:7", are the same socket;
+ * a TCP and a UDP value on one port are not.
  * A name that does not resolve now is left for bind time to report.
  */
 static int
@@ -384,8 +387,7 @@ listen_clash(struct parse *p, char *why, size_t whylen)
 				/* Name the narrower of the two. */
 				shown = addr_is_any(&h->v[a]) ? &e->v[b] :
 				    &h->v[a];
-				addr_format((const struct sockaddr *)
-				    &shown->sa, shown->len, addr, sizeof(addr));
+				bind_addr_format(shown, addr, sizeof(addr));
 				snprintf(why, whylen, "'%s' and '%s' (line %u) "
 				    "both serve %s", cfg->listen[cur],
 				    cfg->listen[i], p->listen_line[i], addr);

@@ -56,6 +56,15 @@ open_one(const char *spec, enum listener_kind kind, const struct bind_addr *ba,
 	const char *step;
 	int fd, err;
 
+	/* Until UDP and Unix sockets are served, never open them as TCP. */
+	if (ba->kind != TRANSPORT_TCP) {
+		bind_addr_format(ba, want, sizeof(want));
+		log_error("cannot listen on %s (listen = %s): %s not supported "
+		    "yet", want, spec, ba->kind == TRANSPORT_UDP ? "UDP is" :
+		    "Unix sockets are");
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
 	addr_format((const struct sockaddr *)&ba->sa, ba->len, want,
 	    sizeof(want));
 	fd = socket(ba->sa.ss_family, kinds[kind].type | SOCK_NONBLOCK |

@@ -167,6 +167,36 @@ t_print_effective() {
 	    fail "echod -m echo -T does not print 'mode = echo': $(grep mode "$T/opt.out")"
 }
 
+# -T prints each listen value as written, whatever its form, in order,
+# and its output read back prints the same again; -l values too.
+t_print_listen_forms() {
+	local want
+	want=$(printf 'listen = %s\n' 7007 "tcp://127.0.0.1:7008" "udp://*:7" \
+	    "udp://[::1]:0" "tcp://[fe80::1%lo]:9" "unix:$T/e.sock" \
+	    "unix:///run//echod/./e.sock")
+	{ printf '[server]\n'; printf '%s\n' "$want"; } > "$T/forms.conf"
+	_root_user "$T/forms.conf"
+	run_echod forms -c "$T/forms.conf" -T
+	_expect_status 0 "echod -T with tcp://, udp:// and unix: values" forms
+	assert_eq "$want" "$(grep '^listen = ' "$T/forms.out")" \
+	    "echod -T's listen lines"
+	cp "$T/forms.out" "$T/again.conf"
+	run_echod again -c "$T/again.conf" -T
+	_expect_status 0 "echod -T on the output of echod -T" again
+	cmp -s "$T/forms.out" "$T/again.out" ||
+	    fail "echod -T of its own output differs: $(diff "$T/forms.out" "$T/again.out" | head -n 6)"
+
+	run_echod opt -c "$T/forms.conf" -l "udp://127.0.0.1:7" \
+	    -l "unix:/run/echod.sock" -l "tcp://*:0" -T
+	_expect_status 0 "echod -l ... -T" opt
+	assert_eq $'listen = udp://127.0.0.1:7\nlisten = unix:/run/echod.sock\nlisten = tcp://*:0' \
+	    "$(grep '^listen = ' "$T/opt.out")" "echod -l ... -T's listen lines"
+	cp "$T/opt.out" "$T/opt-again.conf"
+	run_echod opt-again -c "$T/opt-again.conf" -T
+	cmp -s "$T/opt.out" "$T/opt-again.out" ||
+	    fail "echod -T of the -l output differs: $(diff "$T/opt.out" "$T/opt-again.out" | head -n 6)"
+}
+
 t_usage() {
 	echo_conf "$T/echod.conf"
 	run_echod badopt -c "$T/echod.conf" -Z

@@ -191,9 +191,12 @@ t_line_198_crlf() { _golden; }
 t_line_199() { _golden; }
 t_listen_64() { _golden; }
 t_listen_65() { _golden; }
+t_listen_bad_forms() { _golden; }
 t_listen_bad_host_name() { _golden; }
 t_listen_bad_port() { _golden; }
 t_listen_distinct_sockets() { _golden; }
+t_listen_kinds() { _golden; }
+t_listen_kinds_clash() { _golden; }
 t_listen_listed_twice() { _golden; }
 t_listen_no_closing_bracket() { _golden; }
 t_listen_no_port() { _golden; }

@@ -1,6 +1,8 @@
 # Listen values compared by the sockets they mean: reloads that write the
 # same socket another way or move a fixed port to another address, and
-# -t rejecting two values that mean the same socket.
+# -t rejecting two values that mean the same socket; the tcp://, udp://
+# and unix: forms, which parse, but which echod does not serve yet
+# (UDP, Unix).
 
 # _listen_conf FILE LISTEN...: an echo config with these listen values.
 _listen_conf() {
@@ -178,11 +180,8 @@ t_check_listen_same_socket() {
 	    "0.0.0.0:$p 127.0.0.1:$p 127.0.0.1:$p"; do
 		set -- $pair
 		n=$(( n + 1 ))
-		_listen_conf "$T/d$n.conf" "$1" "$2"
-		run_echod "d$n" -t -c "$T/d$n.conf"
-		_expect_78 "d$n" "listen = $1 and listen = $2"
-		grep -qxF "echod: $T/d$n.conf:4: listen: '$2' and '$1' (line 3) both serve $3" "$T/d$n.err" ||
-		    fail "listen = $1 and $2: no error at line 4: $(head -c 300 "$T/d$n.err")"
+		_listen_error "d$n" 4 "'$2' and '$1' (line 3) both serve $3" \
+		    "$1" "$2"
 	done
 	# Not only -t: echod refuses to start, as a configuration error.
 	run_echod start -c "$T/d1.conf"
@@ -193,6 +192,95 @@ t_check_listen_same_socket() {
 	run_echod ok -t -c "$T/ok.conf"
 	(( _rc == 0 )) ||
 	    fail "port 0 repeated and distinct addresses: exit status $_rc: $(head -c 300 "$T/ok.err")"
+}
+
+# tcp://, udp:// and unix: values pass -t; a socket twice within one kind
+# is an error with file:line, TCP and UDP on one port are not.
+t_check_listen_kinds() {
+	local p n=0 v
+	free_port
+	p=$_port
+	# Nothing is bound by -t: p + 1 needs to be free no more than p.
+	_listen_conf "$T/ok.conf" "*:$p" "udp://*:$p" \
+	    "tcp://127.0.0.2:$((p + 1))" "udp://127.0.0.2:$((p + 1))" \
+	    "udp://[::1]:$((p + 1))" "unix:$T/a.sock" "unix:$T/b.sock" \
+	    "udp://127.0.0.1:0" "udp://127.0.0.1:0"
+	run_echod ok -t -c "$T/ok.conf"
+	(( _rc == 0 )) ||
+	    fail "TCP, UDP and Unix values: exit status $_rc: $(head -c 300 "$T/ok.err")"
+	for v in "udp://*:$p|udp://*:$p|'udp://*:$p' is listed twice" \
+	    "udp://0.0.0.0:$p|udp://127.0.0.1:$p|'udp://127.0.0.1:$p' and 'udp://0.0.0.0:$p' (line 3) both serve udp://127.0.0.1:$p" \
+	    "127.0.0.1:$p|tcp://127.0.0.1:$p|'tcp://127.0.0.1:$p' and '127.0.0.1:$p' (line 3) both serve 127.0.0.1:$p" \
+	    "unix:$T/a.sock|unix:$T/a.sock|'unix:$T/a.sock' is listed twice" \
+	    "unix:$T/a.sock|unix:$T//./a.sock|'unix:$T//./a.sock' and 'unix:$T/a.sock' (line 3) both serve unix:$T/a.sock"; do
+		IFS='|' read -r -a v <<< "$v"
+		n=$(( n + 1 ))
+		_listen_error "d$n" 4 "${v[2]}" "${v[0]}" "${v[1]}"
+	done
+	for v in "sctp://*:$p|has an unknown scheme 'sctp' (tcp://, udp:// or unix:)" \
+	    "TCP://*:$p|has its scheme in capitals: write 'tcp:' (schemes are lowercase)" \
+	    "tcp:/x|needs '//' after 'tcp:' (tcp://HOST:PORT)" \
+	    "unix:|has no path (unix:/PATH)" \
+	    "unix:echod.sock|has a relative path (write unix:/PATH: the working directory is / under systemd)" \
+	    "unix:@echod|is an abstract socket, which has no file permissions: use unix:/PATH"; do
+		n=$(( n + 1 ))
+		_listen_error "b$n" 3 "'${v%%|*}' ${v#*|}" "${v%%|*}"
+	done
+	# -l takes the same forms and gives the same reasons.
+	run_echod l -t -c "$T/ok.conf" -l "udp://*:$p" -l "unix:$T/c.sock"
+	(( _rc == 0 )) || fail "-l udp:// and unix: with -t: exit status $_rc: $(head -c 300 "$T/l.err")"
+	run_echod lbad -t -c "$T/ok.conf" -l "unix:c.sock"
+	(( _rc == 64 )) || fail "-l unix:c.sock: exit status $_rc, want 64"
+	grep -qxF "echod: -l 'unix:c.sock' has a relative path (write unix:/PATH: the working directory is / under systemd)" "$T/lbad.err" ||
+	    fail "-l unix:c.sock: $(head -c 300 "$T/lbad.err")"
+}
+
+# Until they are served, UDP and Unix values are refused when the sockets
+# are opened (exit 71, as for a socket that cannot be opened), never
+# served as TCP; a reload to one fails and the old sockets serve on.
+t_listen_udp_unix_refused() {
+	local p
+	free_port
+	p=$_port
+	_listen_conf "$T/udp.conf" "127.0.0.1:0" "udp://127.0.0.1:$p"
+	run_echod udp -c "$T/udp.conf"
+	_expect_status_71 udp "listen = udp://127.0.0.1:$p"
+	grep -qF "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): UDP is not supported yet" "$T/udp.err" ||
+	    fail "no UDP refusal: $(head -c 300 "$T/udp.err")"
+	_listen_conf "$T/unix.conf" "unix:$T/e.sock"
+	run_echod unix -c "$T/unix.conf"
+	_expect_status_71 unix "listen = unix:$T/e.sock"
+	grep -qF "cannot listen on unix:$T/e.sock (listen = unix:$T/e.sock): Unix sockets are not supported yet" "$T/unix.err" ||
+	    fail "no Unix refusal: $(head -c 300 "$T/unix.err")"
+	[[ ! -e $T/e.sock ]] || fail "$T/e.sock was created"
+
+	_listen_conf "$T/echod.conf" "127.0.0.1:$p"
+	start_echod "$T/echod.conf"
+	_listen_conf "$T/echod.conf" "127.0.0.1:$p" "udp://127.0.0.1:$p"
+	kill -HUP "$PID"
+	assert_log 5 "reload failed"
+	assert_log 0 "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): UDP is not supported yet"
+	alive "$PID" || fail "echod exited after the refused reload"
+	roundtrip a a "127.0.0.1:$p after the refused reload" 127.0.0.1 "$p"
+}
+
+# _expect_status_71 NAME WHAT: run_echod's status is 71 (socket error).
+_expect_status_71() {
+	(( _rc == 71 )) ||
+	    fail "$2: exit status $_rc, want 71; stderr: $(head -c 300 "$T/$1.err")"
+}
+
+# _listen_error NAME LINE ERROR LISTEN...: echod -t on a file with these
+# listen values (the first on line 3) exits 78 with exactly
+# "echod: FILE:LINE: listen: ERROR" among its errors.
+_listen_error() {
+	local name=$1 line=$2 err=$3
+	shift 3
+	_listen_conf "$T/$name.conf" "$@"
+	run_echod "$name" -t -c "$T/$name.conf"
+	_expect_78 "$name" "listen = $*"
+	grep -qxF "echod: $T/$name.conf:$line: listen: $err" "$T/$name.err" ||
+	    fail "listen = $*: no error '$err' at line $line: $(head -c 300 "$T/$name.err")"
 }
 
 # _expect_78 NAME WHAT: run_echod's status is 78.
