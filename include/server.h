@@ -34,8 +34,7 @@ struct server {
 	bool status_pending;		/* a newer one waits for status_due */
 	struct timespec status_due;	/* STATUS= at most once a second */
 	struct timespec watchdog_due;
-	struct admit admit;		/* connection_rate token buckets */
-	struct log_limit refusals;	/* "refused ..." lines */
+	struct admit admit;		/* who may connect, per source */
 	struct log_limit accept_errors;
 	struct log_limit thread_errors;
 	struct log_limit evictions;

@@ -64,15 +64,10 @@ server_init(struct server *s, const char *config_path,
 		log_error("signalfd: %s", strerror(errno));
 		return -1;
 	}
-	if ((err = conn_set_init(&s->conns)) != 0) {
-		log_error("cannot set up the connection set: %s",
-		    strerror(err));
+	if (conn_set_init(&s->conns) != 0)
 		goto fail_sig;
-	}
-	if (admit_init(&s->admit) != 0) {
-		log_error("out of memory for the connection_rate table");
+	if (admit_init(&s->admit) != 0)
 		goto fail_conns;
-	}
 	if (notify_init(&s->notify) != 0)
 		goto fail_admit;
 	s->cfg = cfg;
@@ -370,27 +365,6 @@ accept_failed(struct server *s, const struct listener *l, int err)
 	}
 }
 
-/* Resets and closes a client that may not be served; says why, sparingly. */
-static void
-refuse(struct server *s, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, enum admit_verdict v)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	char who[ADDR_STRLEN], why[64];
-	unsigned long held;
-
-	/* A reset leaves no TIME_WAIT behind, however many are refused. */
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-	atomic_fetch_add(&stats.refused, 1);
-	if (!log_limit_ok(&s->refusals, 1000, &held))
-		return;
-	addr_format(peer, peerlen, who, sizeof(who));
-	admit_reason(v, s->cfg, why, sizeof(why));
-	log_warning("refused %s: %s (%lu more refused since the last such "
-	    "line)", who, why, held);
-}
-
 /*
  * Starts the pending connection's thread.  When none can be created (the
  * task limit), the client keeps its place, accepting pauses as for
@@ -422,15 +396,15 @@ static bool
 serve(struct server *s, int fd, const struct sockaddr *peer,
     socklen_t peerlen)
 {
-	unsigned char src[16];
+	struct conn_release ticket;
 	enum admit_verdict v;
 
-	v = admit_check(&s->admit, &s->conns, s->cfg, peer, src);
+	v = admit_check(&s->admit, s->cfg, peer, &ticket);
 	if (v != ADMIT_OK) {
-		refuse(s, fd, peer, peerlen, v);
+		admit_refuse(&s->admit, s->cfg, fd, peer, peerlen, v);
 		return true;
 	}
-	s->pending = conn_new(&s->conns, fd, peer, peerlen, src, s->cfg);
+	s->pending = conn_new(&s->conns, fd, peer, peerlen, &ticket, s->cfg);
 	if (s->pending == NULL) {
 		log_error("out of memory for a connection; closed it");
 		return true;
