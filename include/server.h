@@ -30,10 +30,7 @@ struct server {
 	struct conn *pending;		/* accepted, waiting for a thread */
 	bool inherited;			/* sockets from the service manager */
 	struct notify notify;		/* sd_notify, when under systemd */
-	char status[64];		/* the STATUS= last sent */
-	bool status_pending;		/* a newer one waits for status_due */
-	struct timespec status_due;	/* STATUS= at most once a second */
-	struct timespec watchdog_due;
+	char status[NOTIFY_STATUS_LEN];	/* the STATUS= last sent */
 	struct admit admit;		/* who may connect, per source */
 	struct log_limit accept_errors;
 	struct log_limit thread_errors;

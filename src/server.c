@@ -27,7 +27,6 @@
 #define ACCEPT_BURST 64		/* per listener per wake-up, for fairness */
 #define ACCEPT_PAUSE_MS 100	/* back-off when out of descriptors */
 #define KILL_GRACE_MS 2000	/* for workers to notice their shut socket */
-#define STATUS_EVERY_MS 1000	/* the fastest STATUS= updates go */
 #define RELOAD_STOP_MS 200	/* at exit, for a reload about to end */
 #define NFIXED 3		/* poll slots before the listeners' */
 
@@ -118,55 +117,18 @@ log_stats(void)
 	    atomic_load(&stats.refused));
 }
 
-/* Keeps STATUS= current, but sends it at most once a second. */
-static void
-update_status(struct server *s)
-{
-	char now[sizeof(s->status)];
-	unsigned long active = atomic_load(&stats.active);
-
-	if (!notify_enabled(&s->notify))
-		return;
-	snprintf(now, sizeof(now), "%lu connection%s, %lu served", active,
-	    active == 1 ? "" : "s", atomic_load(&stats.accepted));
-	s->status_pending = strcmp(now, s->status) != 0;
-	if (!s->status_pending || clock_ms_until(&s->status_due) > 0)
-		return;
-	notify_send(&s->notify, "STATUS=%s", now);
-	memcpy(s->status, now, sizeof(now));
-	s->status_pending = false;
-	s->status_due = clock_after_ms(STATUS_EVERY_MS);
-}
-
-/* Pings the watchdog when due; returns ms until the next timer, or -1. */
+/* The service manager's timers; ms until they are due again, or -1. */
 static long long
-run_timers(struct server *s)
+tick(struct server *s)
 {
-	long long next = -1, w;
-
-	if (s->notify.watchdog_ms > 0) {
-		if (clock_ms_until(&s->watchdog_due) <= 0) {
-			notify_send(&s->notify, "WATCHDOG=1");
-			s->watchdog_due = clock_after_ms(s->notify.watchdog_ms);
-		}
-		next = clock_ms_until(&s->watchdog_due);
-	}
-	update_status(s);
-	if (s->status_pending) {
-		w = clock_ms_until(&s->status_due);
-		if (next < 0 || w < next)
-			next = w;
-	}
-	return next < 0 ? -1 : next + (next == 0);
+	return notify_tick(&s->notify, s->status, atomic_load(&stats.active),
+	    atomic_load(&stats.accepted));
 }
 
 void
 server_ready(struct server *s)
 {
-	snprintf(s->status, sizeof(s->status), "0 connections, 0 served");
-	notify_send(&s->notify, "READY=1\nSTATUS=%s\nMAINPID=%ld", s->status,
-	    (long)getpid());
-	s->watchdog_due = clock_after_ms(0);
+	notify_ready(&s->notify, s->status);
 }
 
 static void
@@ -512,7 +474,7 @@ accept_loop(struct server *s)
 	int sig;
 
 	for (;;) {
-		timer = run_timers(s);
+		timer = tick(s);
 		if (s->pending != NULL &&
 		    clock_ms_until(&s->paused_until) <= 0)
 			start_pending(s);
@@ -581,7 +543,7 @@ wait_workers(struct server *s, const struct timespec *deadline)
 
 	while (atomic_load(&stats.active) > 0 &&
 	    (wait = clock_ms_until(deadline)) > 0) {
-		timer = run_timers(s);
+		timer = tick(s);
 		if (timer >= 0 && timer < wait)
 			wait = timer;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
