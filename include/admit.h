@@ -1,10 +1,13 @@
 /*
  * Admission, right after accept() and before any thread exists: [access]
- * rules, connection_rate per source, max_connections_per_ip.
+ * rules, connection_rate per source, max_connections_per_ip, and the
+ * refusal of a client that may not be served.  Every per-source decision
+ * and its state are here.
  */
 #ifndef ECHOD_ADMIT_H
 #define ECHOD_ADMIT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -12,10 +15,10 @@
 #include "srctab.h"
 
 struct config;
-struct conn_set;
+struct conn_release;
 
 enum admit_verdict {
-	ADMIT_OK,		/* holds a per-source reservation now */
+	ADMIT_OK,		/* counted for its source now */
 	ADMIT_DENIED,		/* by [access] */
 	ADMIT_RATE,		/* over connection_rate */
 	ADMIT_RATE_SHARED,	/* over it in the shared bucket */
@@ -30,29 +33,48 @@ enum admit_verdict {
 #define ADMIT_MAX_SOURCES 100000
 
 /*
- * The main thread's token buckets, one per recent source.  A new source
- * the table has no room for (it is full, its chain is, or memory is out)
- * shares one more bucket with every other such source: still metered,
- * together, at connection_rate, and never fails open.
+ * Two tables of sources.  The token buckets are the main thread's alone:
+ * a new source they have no room for (the table is full, its chain is,
+ * or memory is out) shares one more bucket with every other such source:
+ * still metered, together, at connection_rate, and never fails open.
+ * The open connections per source are counted by the main thread and
+ * given back by each worker as it ends, so they have a lock.
  */
 struct admit {
-	struct srctab rates;
+	struct srctab rates;		/* connection_rate token buckets */
 	struct src shared;		/* the bucket of sources without one */
 	struct log_limit shared_log;	/* "no bucket of its own" lines */
 	long long swept_ms;
+	pthread_mutex_t open_lock;	/* for open, between main and workers */
+	struct srctab open;		/* open connections per source */
+	struct log_limit refusals;	/* "refused ..." lines */
 };
 
 /* admit_init_max(a, ADMIT_MAX_SOURCES). */
 int admit_init(struct admit *a);
 
-/* Keeps buckets for at most max sources (tests use a small max). */
+/*
+ * Keeps buckets for at most max sources (tests use a small max).
+ * Returns 0, or -1 with the reason logged.
+ */
 int admit_init_max(struct admit *a, size_t max);
+
+/* Frees the tables; no connection may still hold a count. */
 void admit_free(struct admit *a);
 
-/* Decides on a new client; on ADMIT_OK, src is its source key. */
-enum admit_verdict admit_check(struct admit *a, struct conn_set *set,
-    const struct config *cfg, const struct sockaddr *peer,
-    unsigned char src[16]);
+/*
+ * Decides on a new client.  On ADMIT_OK it is counted for its source,
+ * and *ticket gives the count back: the caller hands it to conn_new().
+ */
+enum admit_verdict admit_check(struct admit *a, const struct config *cfg,
+    const struct sockaddr *peer, struct conn_release *ticket);
+
+/*
+ * Resets and closes fd, a client refused with verdict v, counts it, and
+ * says so at most once a second.
+ */
+void admit_refuse(struct admit *a, const struct config *cfg, int fd,
+    const struct sockaddr *peer, socklen_t peerlen, enum admit_verdict v);
 
 /* Why a client was refused, for the log: "over connection_rate (5/s)". */
 void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,

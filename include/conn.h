@@ -12,7 +12,6 @@
 
 #include "addr.h"
 #include "session.h"
-#include "srctab.h"
 
 struct config;
 
@@ -24,18 +23,30 @@ struct config;
 struct conn_set {
 	pthread_mutex_t lock;
 	struct conn *head;
-	struct srctab sources;	/* open connections per source */
 	int wake_fd;		/* eventfd: counts the workers that finished */
+};
+
+/*
+ * What a connection gives back when it ends, or when it is never served:
+ * fn(ctx, arg), called once, from whichever thread ends it.  Admission
+ * counts each connection for its source this way (admit.c); conn.c knows
+ * no more of it than that.
+ */
+struct conn_release {
+	void (*fn)(void *ctx, void *arg);
+	void *ctx;
+	void *arg;
 };
 
 struct conn {
 	struct session sess;	/* what its protocol sees of it */
 	struct conn_set *set;
-	unsigned char src[16];	/* its source, counted in set->sources */
+	struct conn_release release;	/* given back in conn_end() */
 	struct timespec started;
 	struct conn *prev, *next;
 };
 
+/* Returns 0, or -1 with the reason logged. */
 int conn_set_init(struct conn_set *set);
 void conn_set_destroy(struct conn_set *set);
 
@@ -52,20 +63,13 @@ bool conn_set_evict_idlest(struct conn_set *set, long long min_ms,
     const char *why, char who[ADDR_STRLEN], long long *idle_ms);
 
 /*
- * Counts one more connection from source src, unless it has max open
- * already (max 0: no limit); false when it may not have another.
- */
-bool conn_set_reserve(struct conn_set *set, const unsigned char src[16],
-    unsigned max);
-
-/*
  * A connection for fd, counted in the set and logged as connected; it
- * takes ownership of fd, of the reservation for src, and a reference to
- * cfg.  NULL when out of memory (fd is closed then).
+ * takes ownership of fd, of release (run when it ends) and a reference
+ * to cfg.  NULL when out of memory (fd is closed and release run then).
  */
 struct conn *conn_new(struct conn_set *set, int fd,
     const struct sockaddr *peer, socklen_t peerlen,
-    const unsigned char src[16], struct config *cfg);
+    const struct conn_release *release, struct config *cfg);
 
 /*
  * Serves c on a new detached thread with its config's stack size.

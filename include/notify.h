@@ -3,6 +3,10 @@
 #define ECHOD_NOTIFY_H
 
 #include <stdbool.h>
+#include <time.h>
+
+/* Room for a STATUS= text, its NUL included. */
+#define NOTIFY_STATUS_LEN 64
 
 struct notify {
 	int fd;				/* -1 when not under a service manager */
@@ -10,6 +14,9 @@ struct notify {
 	unsigned long long watchdog_ms;	/* ping interval, or 0 */
 	bool connected;			/* connect()ed while still root */
 	bool warned;			/* a failure was logged already */
+	struct timespec watchdog_due;	/* the next WATCHDOG=1 */
+	bool status_pending;		/* a newer one waits for status_due */
+	struct timespec status_due;	/* STATUS= at most once a second */
 };
 
 /*
@@ -26,6 +33,24 @@ void notify_send(struct notify *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 bool notify_enabled(const struct notify *n);
+
+/*
+ * READY=1, with MAINPID and STATUS= for no connection yet, whose text is
+ * written to status: the caller keeps the STATUS= last sent (it repeats
+ * it with READY=1 after a reload), and notify_tick() updates it.  The
+ * first watchdog ping is due at once.
+ */
+void notify_ready(struct notify *n, char status[NOTIFY_STATUS_LEN]);
+
+/*
+ * The service manager's timers, on each turn of the main loop: pings the
+ * watchdog when due, and brings STATUS= ("12 connections, 3400 served")
+ * up to active and served when they changed, at most once a second;
+ * status is the text last sent, as for notify_ready().  Returns ms until
+ * it is due again, or -1 when never.
+ */
+long long notify_tick(struct notify *n, char status[NOTIFY_STATUS_LEN],
+    unsigned long active, unsigned long served);
 
 void notify_close(struct notify *n);
 

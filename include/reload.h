@@ -1,4 +1,7 @@
-/* A reload prepared off the accept loop, in a thread of its own. */
+/*
+ * A reload, from SIGHUP to applied: prepared off the accept loop, in a
+ * thread of its own, then applied by the main thread at once.
+ */
 #ifndef ECHOD_RELOAD_H
 #define ECHOD_RELOAD_H
 
@@ -15,6 +18,7 @@
  * reload at a time.
  */
 struct reload_job;
+struct server;
 
 struct reload {
 	struct reload_job *job;	/* under way, or done and not collected */
@@ -46,5 +50,20 @@ struct config *reload_collect(struct reload *r,
  * dropped.
  */
 void reload_stop(struct reload *r, int wait_ms);
+
+/*
+ * SIGHUP, on the main thread: says RELOADING=1 and starts a loader for
+ * the server's file; during a reload, has the file read again once it
+ * ends instead.
+ */
+void reload_begin(struct server *s);
+
+/*
+ * The loader is done, and reload_collect() gave cfg and errors: applies
+ * cfg at once and as a whole (NULL: errors, if any, say why; both are
+ * taken over), or keeps the running configuration; says READY=1.
+ */
+void reload_end(struct server *s, struct config *cfg,
+    struct config_errors *errors);
 
 #endif

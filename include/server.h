@@ -1,16 +1,18 @@
-/* The main thread: signals, the accept loop, reload, and the drain. */
+/*
+ * The main thread: setting up, the poll loop that hands each event to
+ * its part (accept.c, reload.c, notify.c), signals, and the drain.
+ */
 #ifndef ECHOD_SERVER_H
 #define ECHOD_SERVER_H
 
 #include <stdbool.h>
-#include <time.h>
 
+#include "accept.h"
+#include "admit.h"
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
-#include "log.h"
 #include "notify.h"
-#include "admit.h"
 #include "reload.h"
 
 struct server {
@@ -20,25 +22,13 @@ struct server {
 	struct reload reload;		/* the SIGHUP under way */
 	bool reload_again;		/* another SIGHUP came meanwhile */
 	struct listeners ls;
-	struct conn_set conns;
-	int sig_fd;			/* signalfd for the signals we handle */
-	bool at_limit;			/* max_connections reached */
-	unsigned long waited;		/* clients accepted in this episode */
-	bool evicting;			/* one evicted; its end not seen yet */
-	struct timespec evict_check;	/* at the limit: when to look again */
-	struct timespec paused_until;	/* accept() back-off after EMFILE */
-	struct conn *pending;		/* accepted, waiting for a thread */
 	bool inherited;			/* sockets from the service manager */
+	struct conn_set conns;
+	struct admit admit;		/* who may connect, per source */
+	struct acceptor acc;		/* the accept loop's state */
+	int sig_fd;			/* signalfd for the signals we handle */
 	struct notify notify;		/* sd_notify, when under systemd */
-	char status[64];		/* the STATUS= last sent */
-	bool status_pending;		/* a newer one waits for status_due */
-	struct timespec status_due;	/* STATUS= at most once a second */
-	struct timespec watchdog_due;
-	struct admit admit;		/* connection_rate token buckets */
-	struct log_limit refusals;	/* "refused ..." lines */
-	struct log_limit accept_errors;
-	struct log_limit thread_errors;
-	struct log_limit evictions;
+	char status[NOTIFY_STATUS_LEN];	/* the STATUS= last sent */
 };
 
 /*

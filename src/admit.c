@@ -1,7 +1,10 @@
 /*
- * Admission control.  Everything here runs on the main thread before a
- * worker exists, so a refused client costs no thread and no stack: its
- * socket is reset and closed at once.
+ * Admission control.  Everything here but release_count() runs on the
+ * main thread before a worker exists, so a refused client costs no
+ * thread and no stack: its socket is reset and closed at once.  An
+ * admitted one is counted for its source until its worker, ending, gives
+ * the count back: the one thing here another thread does, under
+ * open_lock.
  */
 #include "admit.h"
 
@@ -9,22 +12,44 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acl.h"
+#include "addr.h"
 #include "clock.h"
 #include "config.h"
 #include "conn.h"
+#include "stats.h"
 
 #define SWEEP_EVERY_MS 1000
 #define SHARED_LOG_EVERY_MS 1000
+#define REFUSED_LOG_EVERY_MS 1000
 
 int
 admit_init_max(struct admit *a, size_t max)
 {
-	memset(&a->shared, 0, sizeof(a->shared));
-	memset(&a->shared_log, 0, sizeof(a->shared_log));
-	a->swept_ms = 0;
-	return srctab_init_max(&a->rates, max);
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	if (srctab_init_max(&a->rates, max) != 0) {
+		log_error("out of memory for the connection_rate table");
+		return -1;
+	}
+	if (srctab_init(&a->open) != 0) {
+		log_error("out of memory for the open connections per source");
+		goto fail_rates;
+	}
+	if ((err = pthread_mutex_init(&a->open_lock, NULL)) != 0) {
+		log_error("cannot count open connections per source: %s",
+		    strerror(err));
+		goto fail_open;
+	}
+	return 0;
+fail_open:
+	srctab_free(&a->open);
+fail_rates:
+	srctab_free(&a->rates);
+	return -1;
 }
 
 int
@@ -36,6 +61,8 @@ admit_init(struct admit *a)
 void
 admit_free(struct admit *a)
 {
+	pthread_mutex_destroy(&a->open_lock);
+	srctab_free(&a->open);
 	srctab_free(&a->rates);
 }
 
@@ -116,12 +143,53 @@ rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
 	return ADMIT_OK;
 }
 
+/*
+ * A worker ends (from its thread), or a connection is never served: its
+ * source has one open connection less.
+ */
+static void
+release_count(void *ctx, void *arg)
+{
+	struct admit *a = ctx;
+	struct src *e = arg;
+
+	pthread_mutex_lock(&a->open_lock);
+	if (--e->conns == 0)
+		srctab_del(&a->open, e);
+	pthread_mutex_unlock(&a->open_lock);
+}
+
+/*
+ * Counts one more open connection from src, unless it has max already
+ * (max 0: no limit); false when it may not have another.  A source the
+ * table cannot count (no memory or room) may not either: let in
+ * uncounted, its end would uncount another connection.  Its entry stays
+ * put until its count is back to 0, so the ticket can point at it.
+ */
+static bool
+reserve(struct admit *a, const unsigned char src[16], unsigned max,
+    struct conn_release *ticket)
+{
+	struct src *e;
+	bool ok;
+
+	pthread_mutex_lock(&a->open_lock);
+	e = srctab_get(&a->open, src, true);
+	ok = e != NULL && (max == 0 || e->conns < max);
+	if (ok)
+		e->conns++;
+	pthread_mutex_unlock(&a->open_lock);
+	if (ok)
+		*ticket = (struct conn_release){ release_count, a, e };
+	return ok;
+}
+
 enum admit_verdict
-admit_check(struct admit *a, struct conn_set *set, const struct config *cfg,
-    const struct sockaddr *peer, unsigned char src[16])
+admit_check(struct admit *a, const struct config *cfg,
+    const struct sockaddr *peer, struct conn_release *ticket)
 {
 	enum admit_verdict v;
-	unsigned char addr[16];
+	unsigned char addr[16], src[16];
 
 	if (!cidr_key(peer, addr))
 		memset(addr, 0, sizeof(addr));
@@ -132,9 +200,29 @@ admit_check(struct admit *a, struct conn_set *set, const struct config *cfg,
 	if (cfg->connection_rate > 0 &&
 	    (v = rate_check(a, cfg->connection_rate, src)) != ADMIT_OK)
 		return v;
-	if (!conn_set_reserve(set, src, cfg->max_connections_per_ip))
+	if (!reserve(a, src, cfg->max_connections_per_ip, ticket))
 		return ADMIT_PER_IP;
 	return ADMIT_OK;
+}
+
+void
+admit_refuse(struct admit *a, const struct config *cfg, int fd,
+    const struct sockaddr *peer, socklen_t peerlen, enum admit_verdict v)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char who[ADDR_STRLEN], why[64];
+	unsigned long held;
+
+	/* A reset leaves no TIME_WAIT behind, however many are refused. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	atomic_fetch_add(&stats.refused, 1);
+	if (!log_limit_ok(&a->refusals, REFUSED_LOG_EVERY_MS, &held))
+		return;
+	addr_format(peer, peerlen, who, sizeof(who));
+	admit_reason(v, cfg, why, sizeof(why));
+	log_warning("refused %s: %s (%lu more refused since the last such "
+	    "line)", who, why, held);
 }
 
 void

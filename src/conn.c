@@ -26,18 +26,17 @@ conn_set_init(struct conn_set *set)
 	int err;
 
 	set->head = NULL;
-	if (srctab_init(&set->sources) != 0)
-		return ENOMEM;
 	set->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (set->wake_fd < 0) {
-		err = errno;
-		srctab_free(&set->sources);
-		return err;
+		log_error("cannot set up the connection set: eventfd: %s",
+		    strerror(errno));
+		return -1;
 	}
 	if ((err = pthread_mutex_init(&set->lock, NULL)) != 0) {
+		log_error("cannot set up the connection set: %s",
+		    strerror(err));
 		close(set->wake_fd);
-		srctab_free(&set->sources);
-		return err;
+		return -1;
 	}
 	return 0;
 }
@@ -47,34 +46,6 @@ conn_set_destroy(struct conn_set *set)
 {
 	pthread_mutex_destroy(&set->lock);
 	close(set->wake_fd);
-	srctab_free(&set->sources);
-}
-
-bool
-conn_set_reserve(struct conn_set *set, const unsigned char src[16],
-    unsigned max)
-{
-	struct src *e;
-	bool ok;
-
-	pthread_mutex_lock(&set->lock);
-	e = srctab_get(&set->sources, src, true);
-	/* Uncounted (no memory or room), its end would uncount another. */
-	ok = e != NULL && (max == 0 || e->conns < max);
-	if (ok)
-		e->conns++;
-	pthread_mutex_unlock(&set->lock);
-	return ok;
-}
-
-/* With set->lock held: gives back one reservation for src. */
-static void
-release(struct conn_set *set, const unsigned char src[16])
-{
-	struct src *e = srctab_get(&set->sources, src, false);
-
-	if (e != NULL && --e->conns == 0)
-		srctab_del(&set->sources, e);
 }
 
 void
@@ -136,7 +107,6 @@ static void
 set_remove(struct conn_set *set, struct conn *c)
 {
 	pthread_mutex_lock(&set->lock);
-	release(set, c->src);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -175,6 +145,14 @@ set_timeout(struct conn *c, int opt, unsigned long long ms, const char *what)
 		    strerror(errno));
 }
 
+/* Runs what a connection gives back when it ends, if anything. */
+static void
+give_back(const struct conn_release *r)
+{
+	if (r->fn != NULL)
+		r->fn(r->ctx, r->arg);
+}
+
 /* Frees a connection that never ran (or has finished) and wakes main. */
 static void
 conn_end(struct conn *c)
@@ -183,6 +161,7 @@ conn_end(struct conn *c)
 	int wake_fd = c->set->wake_fd;
 
 	set_remove(c->set, c);
+	give_back(&c->release);
 	close(c->sess.fd);
 	config_unref(c->sess.cfg);
 	free(c);
@@ -238,19 +217,17 @@ conn_main(void *arg)
 
 struct conn *
 conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, const unsigned char src[16], struct config *cfg)
+    socklen_t peerlen, const struct conn_release *release, struct config *cfg)
 {
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		pthread_mutex_lock(&set->lock);
-		release(set, src);
-		pthread_mutex_unlock(&set->lock);
+		give_back(release);
 		close(fd);
 		return NULL;
 	}
 	c->sess.fd = fd;
-	memcpy(c->src, src, sizeof(c->src));
+	c->release = *release;
 	c->sess.cfg = config_ref(cfg);
 	c->set = set;
 	addr_format(peer, peerlen, c->sess.peer, sizeof(c->sess.peer));

@@ -15,8 +15,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "units.h"
+
+#define STATUS_EVERY_MS 1000	/* the fastest STATUS= updates go */
 
 static void
 read_watchdog(struct notify *n)
@@ -119,6 +122,64 @@ notify_send(struct notify *n, const char *fmt, ...)
 		log_warning("NOTIFY_SOCKET %s: %s (said once)", n->path,
 		    strerror(errno));
 	n->warned = true;
+}
+
+static void
+format_status(char status[NOTIFY_STATUS_LEN], unsigned long active,
+    unsigned long served)
+{
+	snprintf(status, NOTIFY_STATUS_LEN, "%lu connection%s, %lu served",
+	    active, active == 1 ? "" : "s", served);
+}
+
+void
+notify_ready(struct notify *n, char status[NOTIFY_STATUS_LEN])
+{
+	format_status(status, 0, 0);
+	notify_send(n, "READY=1\nSTATUS=%s\nMAINPID=%ld", status,
+	    (long)getpid());
+	n->watchdog_due = clock_after_ms(0);
+}
+
+/* Keeps STATUS= current, but sends it at most once a second. */
+static void
+update_status(struct notify *n, char status[NOTIFY_STATUS_LEN],
+    unsigned long active, unsigned long served)
+{
+	char now[NOTIFY_STATUS_LEN];
+
+	if (!notify_enabled(n))
+		return;
+	format_status(now, active, served);
+	n->status_pending = strcmp(now, status) != 0;
+	if (!n->status_pending || clock_ms_until(&n->status_due) > 0)
+		return;
+	notify_send(n, "STATUS=%s", now);
+	memcpy(status, now, sizeof(now));
+	n->status_pending = false;
+	n->status_due = clock_after_ms(STATUS_EVERY_MS);
+}
+
+long long
+notify_tick(struct notify *n, char status[NOTIFY_STATUS_LEN],
+    unsigned long active, unsigned long served)
+{
+	long long next = -1, w;
+
+	if (n->watchdog_ms > 0) {
+		if (clock_ms_until(&n->watchdog_due) <= 0) {
+			notify_send(n, "WATCHDOG=1");
+			n->watchdog_due = clock_after_ms(n->watchdog_ms);
+		}
+		next = clock_ms_until(&n->watchdog_due);
+	}
+	update_status(n, status, active, served);
+	if (n->status_pending) {
+		w = clock_ms_until(&n->status_due);
+		if (next < 0 || w < next)
+			next = w;
+	}
+	return next < 0 ? -1 : next + (next == 0);
 }
 
 void

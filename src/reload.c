@@ -1,9 +1,15 @@
 /*
- * The loader thread.  Its job is on the heap and counted: the main thread
- * holds one reference and the loader one, and whichever lets go last
- * frees it, the eventfd included.  So at shutdown the main thread can
- * leave a loader stuck in the resolver behind without waiting for it and
- * without anything being freed under it.
+ * A reload, in two halves.  On SIGHUP the main thread starts a loader
+ * thread, which reads the file and looks every name in it up while the
+ * main thread goes on accepting (reload_begin); once the loader is done,
+ * the main thread applies what it made, at once and as a whole, with
+ * nothing left to look up (reload_end).
+ *
+ * The loader's job is on the heap and counted: the main thread holds one
+ * reference and the loader one, and whichever lets go last frees it, the
+ * eventfd included.  So at shutdown the main thread can leave a loader
+ * stuck in the resolver behind without waiting for it and without
+ * anything being freed under it.
  */
 #include "reload.h"
 
@@ -17,7 +23,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "proto.h"
+#include "rlimits.h"
+#include "server.h"
 
 /*
  * getaddrinfo() and the NSS modules need an ordinary stack, not the small
@@ -171,4 +181,82 @@ reload_stop(struct reload *r, int wait_ms)
 	if ((err = pthread_detach(j->tid)) != 0)
 		log_error("reload: pthread_detach: %s", strerror(err));
 	job_unref(j);
+}
+
+static void
+log_errors(const struct config_errors *errors)
+{
+	size_t i;
+
+	for (i = 0; i < errors->n; i++)
+		log_error("%s", errors->line[i]);
+}
+
+/*
+ * A reload's second half, on the main thread, with nothing left to look
+ * up: all or nothing, and the running configuration survives any error.
+ */
+static int
+apply(struct server *s, struct config *cfg)
+{
+	if (s->inherited)
+		log_info("listen addresses unchanged: the sockets come from "
+		    "the service manager");
+	else if (listeners_update(&s->ls, cfg) != 0)
+		return -1;
+	/* Privileges are gone by now; they cannot change until a restart. */
+	if (strcmp(cfg->user, s->cfg->user) != 0 ||
+	    strcmp(cfg->group, s->cfg->group) != 0)
+		log_warning("user and group changes take effect at restart");
+	/* Workers hold their own references: they keep the old one. */
+	config_unref(s->cfg);
+	s->cfg = cfg;
+	log_set_level((enum log_level)cfg->log.level);
+	limits_check(cfg);
+	return 0;
+}
+
+/* What the loader made (NULL: errors, if any, say why) is applied. */
+void
+reload_end(struct server *s, struct config *cfg,
+    struct config_errors *errors)
+{
+	if (errors != NULL) {
+		log_errors(errors);
+		config_errors_free(errors);
+	}
+	if (cfg != NULL && apply(s, cfg) == 0)
+		log_info("reloaded %s: mode %s, %zu listen addresses",
+		    s->config_path, cfg->mode->name,
+		    cfg->n_listen);
+	else {
+		config_unref(cfg);
+		log_error("reload failed; keeping the running configuration");
+	}
+	notify_send(&s->notify, "READY=1\nSTATUS=%s", s->status);
+	if (s->reload_again) {
+		s->reload_again = false;
+		reload_begin(s);
+	}
+}
+
+/*
+ * SIGHUP: the file is read, and its names looked up, by a loader thread
+ * while this one goes on accepting.  One reload at a time: SIGHUPs during
+ * one make one more after it, which reads the file as it is by then.
+ */
+void
+reload_begin(struct server *s)
+{
+	if (reload_busy(&s->reload)) {
+		s->reload_again = true;
+		log_info("SIGHUP during a reload: %s is read again once it "
+		    "ends", s->config_path);
+		return;
+	}
+	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    clock_usec());
+	log_info("reloading %s", s->config_path);
+	if (reload_start(&s->reload, s->config_path, s->ov) != 0)
+		reload_end(s, NULL, NULL);
 }

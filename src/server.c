@@ -1,11 +1,12 @@
 /*
- * The main thread's loop.  It poll()s the listening sockets, a signalfd
- * (all handled signals are blocked in every thread and read here, so no
- * code runs in signal context), an eventfd that finishing workers poke,
- * and during a reload the eventfd of the thread that prepares it (see
- * reload.c): nothing here waits for a resolver.  At max_connections it
- * simply stops accepting: new clients wait in the kernel's listen backlog
- * and are accepted when a slot frees.
+ * The main thread's story: it sets up, turns one poll() loop until
+ * SIGTERM or SIGINT, and drains.  The loop watches the listening
+ * sockets, a signalfd (all handled signals are blocked in every thread
+ * and read here, so no code runs in signal context), an eventfd that
+ * finishing workers poke, and during a reload the eventfd of the thread
+ * that prepares it, and hands each event to its part: accepting
+ * (accept.c), reloading (reload.c: nothing here waits for a resolver),
+ * the service manager's timers (notify.c).
  */
 #include "server.h"
 
@@ -20,23 +21,12 @@
 
 #include "clock.h"
 #include "log.h"
-#include "proto.h"
-#include "rlimits.h"
 #include "stats.h"
 #include "units.h"
 
-#define ACCEPT_BURST 64		/* per listener per wake-up, for fairness */
-#define ACCEPT_PAUSE_MS 100	/* back-off when out of descriptors */
 #define KILL_GRACE_MS 2000	/* for workers to notice their shut socket */
-#define STATUS_EVERY_MS 1000	/* the fastest STATUS= updates go */
 #define RELOAD_STOP_MS 200	/* at exit, for a reload about to end */
 #define NFIXED 3		/* poll slots before the listeners' */
-
-enum accept_result {
-	DRAINED,		/* the backlog is empty */
-	FULL,			/* max_connections reached */
-	MORE,			/* burst done, or paused by an error */
-};
 
 static const int handled_signals[] = { SIGHUP, SIGINT, SIGTERM, SIGUSR1 };
 
@@ -65,17 +55,13 @@ server_init(struct server *s, const char *config_path,
 		log_error("signalfd: %s", strerror(errno));
 		return -1;
 	}
-	if ((err = conn_set_init(&s->conns)) != 0) {
-		log_error("cannot set up the connection set: %s",
-		    strerror(err));
+	if (conn_set_init(&s->conns) != 0)
 		goto fail_sig;
-	}
-	if (admit_init(&s->admit) != 0) {
-		log_error("out of memory for the connection_rate table");
+	if (admit_init(&s->admit) != 0)
 		goto fail_conns;
-	}
 	if (notify_init(&s->notify) != 0)
 		goto fail_admit;
+	accept_init(&s->acc, &s->ls, &s->conns, &s->admit);
 	s->cfg = cfg;
 	return 0;
 fail_admit:
@@ -124,135 +110,18 @@ log_stats(void)
 	    atomic_load(&stats.refused));
 }
 
-/* Keeps STATUS= current, but sends it at most once a second. */
-static void
-update_status(struct server *s)
-{
-	char now[sizeof(s->status)];
-	unsigned long active = atomic_load(&stats.active);
-
-	if (!notify_enabled(&s->notify))
-		return;
-	snprintf(now, sizeof(now), "%lu connection%s, %lu served", active,
-	    active == 1 ? "" : "s", atomic_load(&stats.accepted));
-	s->status_pending = strcmp(now, s->status) != 0;
-	if (!s->status_pending || clock_ms_until(&s->status_due) > 0)
-		return;
-	notify_send(&s->notify, "STATUS=%s", now);
-	memcpy(s->status, now, sizeof(now));
-	s->status_pending = false;
-	s->status_due = clock_after_ms(STATUS_EVERY_MS);
-}
-
-/* Pings the watchdog when due; returns ms until the next timer, or -1. */
+/* The service manager's timers; ms until they are due again, or -1. */
 static long long
-run_timers(struct server *s)
+tick(struct server *s)
 {
-	long long next = -1, w;
-
-	if (s->notify.watchdog_ms > 0) {
-		if (clock_ms_until(&s->watchdog_due) <= 0) {
-			notify_send(&s->notify, "WATCHDOG=1");
-			s->watchdog_due = clock_after_ms(s->notify.watchdog_ms);
-		}
-		next = clock_ms_until(&s->watchdog_due);
-	}
-	update_status(s);
-	if (s->status_pending) {
-		w = clock_ms_until(&s->status_due);
-		if (next < 0 || w < next)
-			next = w;
-	}
-	return next < 0 ? -1 : next + (next == 0);
+	return notify_tick(&s->notify, s->status, atomic_load(&stats.active),
+	    atomic_load(&stats.accepted));
 }
 
 void
 server_ready(struct server *s)
 {
-	snprintf(s->status, sizeof(s->status), "0 connections, 0 served");
-	notify_send(&s->notify, "READY=1\nSTATUS=%s\nMAINPID=%ld", s->status,
-	    (long)getpid());
-	s->watchdog_due = clock_after_ms(0);
-}
-
-static void
-log_errors(const struct config_errors *errors)
-{
-	size_t i;
-
-	for (i = 0; i < errors->n; i++)
-		log_error("%s", errors->line[i]);
-}
-
-/*
- * A reload's second half, on the main thread, with nothing left to look
- * up: all or nothing, and the running configuration survives any error.
- */
-static int
-apply(struct server *s, struct config *cfg)
-{
-	if (s->inherited)
-		log_info("listen addresses unchanged: the sockets come from "
-		    "the service manager");
-	else if (listeners_update(&s->ls, cfg) != 0)
-		return -1;
-	/* Privileges are gone by now; they cannot change until a restart. */
-	if (strcmp(cfg->user, s->cfg->user) != 0 ||
-	    strcmp(cfg->group, s->cfg->group) != 0)
-		log_warning("user and group changes take effect at restart");
-	/* Workers hold their own references: they keep the old one. */
-	config_unref(s->cfg);
-	s->cfg = cfg;
-	log_set_level((enum log_level)cfg->log.level);
-	limits_check(cfg);
-	return 0;
-}
-
-static void reload_begin(struct server *s);
-
-/* What the loader made (NULL: errors, if any, say why) is applied. */
-static void
-reload_end(struct server *s, struct config *cfg,
-    struct config_errors *errors)
-{
-	if (errors != NULL) {
-		log_errors(errors);
-		config_errors_free(errors);
-	}
-	if (cfg != NULL && apply(s, cfg) == 0)
-		log_info("reloaded %s: mode %s, %zu listen addresses",
-		    s->config_path, cfg->mode->name,
-		    cfg->n_listen);
-	else {
-		config_unref(cfg);
-		log_error("reload failed; keeping the running configuration");
-	}
-	notify_send(&s->notify, "READY=1\nSTATUS=%s", s->status);
-	if (s->reload_again) {
-		s->reload_again = false;
-		reload_begin(s);
-	}
-}
-
-/*
- * SIGHUP: the file is read, and its names looked up, by a loader thread
- * while this one goes on accepting.  One reload at a time: SIGHUPs during
- * one make one more after it, which reads the file as it is by then.
- */
-static void
-reload_begin(struct server *s)
-{
-	if (reload_busy(&s->reload)) {
-		s->reload_again = true;
-		log_info("SIGHUP during a reload: %s is read again once it "
-		    "ends", s->config_path);
-		return;
-	}
-	notify_send(&s->notify, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    clock_usec());
-	log_info("reloading %s", s->config_path);
-	if (reload_start(&s->reload, s->config_path, s->ov) != 0)
-		reload_end(s, NULL, NULL);
+	notify_ready(&s->notify, s->status);
 }
 
 /* Reads one pending signal; 0 if none. */
@@ -268,7 +137,8 @@ next_signal(struct server *s)
 	return (int)si.ssi_signo;
 }
 
-static void
+/* Counts the workers that finished since the last call; 0 if none. */
+static unsigned long
 clear_wakeups(struct server *s)
 {
 	uint64_t count;
@@ -276,210 +146,11 @@ clear_wakeups(struct server *s)
 	if (read(s->conns.wake_fd, &count, sizeof(count)) < 0) {
 		if (errno != EAGAIN)
 			log_error("wake-up eventfd: %s", strerror(errno));
-		return;
+		return 0;
 	}
 	/* Only here does the active count drop: see conn_end(). */
 	atomic_fetch_sub(&stats.active, (unsigned long)count);
-	s->evicting = false;
-}
-
-static bool
-below_limit(const struct server *s)
-{
-	return atomic_load(&stats.active) < s->cfg->max_connections;
-}
-
-static void
-enter_limit(struct server *s)
-{
-	if (s->at_limit)
-		return;
-	s->at_limit = true;
-	s->waited = 0;
-	log_warning("max_connections (%u) reached: new clients wait in the "
-	    "listen backlog", s->cfg->max_connections);
-}
-
-static void
-leave_limit(struct server *s)
-{
-	s->at_limit = false;
-	log_info("below max_connections again; %lu clients waited",
-	    s->waited);
-}
-
-/*
- * At the limit, with evict_idle set and no eviction under way, the main
- * thread polls the listeners only to see whether a client waits, and
- * only once the idlest connection could have been idle long enough.
- */
-static bool
-evict_due(const struct server *s)
-{
-	return s->at_limit && s->cfg->evict_idle_ms > 0 && !s->evicting &&
-	    clock_ms_until(&s->evict_check) <= 0;
-}
-
-/* A client waits at the limit: the idlest connection gives way, if any. */
-static void
-evict_for_waiter(struct server *s)
-{
-	long long min = (long long)s->cfg->evict_idle_ms, idle;
-	char who[ADDR_STRLEN];
-	unsigned long held;
-
-	if (conn_set_evict_idlest(&s->conns, min, "evicted: idle while a "
-	    "client waited", who, &idle)) {
-		s->evicting = true;
-		if (log_limit_ok(&s->evictions, 1000, &held))
-			log_warning("evicted %s, idle for %lld ms, for a "
-			    "client waiting at max_connections (%lu more "
-			    "evicted since the last such line)", who, idle,
-			    held);
-		return;
-	}
-	/* None idle long enough yet: look again when the idlest will be. */
-	s->evict_check = clock_after_ms((unsigned long long)(idle < 0 ||
-	    idle >= min ? min : min - idle));
-}
-
-/* accept() failed: say why, and pause when descriptors or memory ran out. */
-static void
-accept_failed(struct server *s, const struct listener *l, int err)
-{
-	unsigned long held;
-
-	switch (err) {
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		/* Until a connection ends or the pause ends: no busy loop. */
-		s->paused_until = clock_after_ms(ACCEPT_PAUSE_MS);
-		if (log_limit_ok(&s->accept_errors, 1000, &held))
-			log_error("accept on %s: %s; pausing (%lu more such "
-			    "errors held back)", l->addr, strerror(err), held);
-		break;
-	default:
-		/* ECONNABORTED, EPROTO, EPERM...: that client's problem. */
-		log_debug("accept on %s: %s", l->addr, strerror(err));
-		break;
-	}
-}
-
-/* Resets and closes a client that may not be served; says why, sparingly. */
-static void
-refuse(struct server *s, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, enum admit_verdict v)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	char who[ADDR_STRLEN], why[64];
-	unsigned long held;
-
-	/* A reset leaves no TIME_WAIT behind, however many are refused. */
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-	atomic_fetch_add(&stats.refused, 1);
-	if (!log_limit_ok(&s->refusals, 1000, &held))
-		return;
-	addr_format(peer, peerlen, who, sizeof(who));
-	admit_reason(v, s->cfg, why, sizeof(why));
-	log_warning("refused %s: %s (%lu more refused since the last such "
-	    "line)", who, why, held);
-}
-
-/*
- * Starts the pending connection's thread.  When none can be created (the
- * task limit), the client keeps its place, accepting pauses as for
- * EMFILE, and the next worker to finish, or the pause's end, retries it:
- * clients wait in the backlog instead of being closed unserved.
- */
-static bool
-start_pending(struct server *s)
-{
-	unsigned long held;
-	int err;
-
-	if (s->pending == NULL)
-		return true;
-	if ((err = conn_start(s->pending)) == 0) {
-		s->pending = NULL;
-		return true;
-	}
-	s->paused_until = clock_after_ms(ACCEPT_PAUSE_MS);
-	if (log_limit_ok(&s->thread_errors, 1000, &held))
-		log_warning("cannot start a thread for %s: %s; new clients "
-		    "wait until one can start (%lu more such errors held "
-		    "back)", s->pending->sess.peer, strerror(err), held);
-	return false;
-}
-
-/* Admits and serves one accepted client, or refuses it; false: paused. */
-static bool
-serve(struct server *s, int fd, const struct sockaddr *peer,
-    socklen_t peerlen)
-{
-	unsigned char src[16];
-	enum admit_verdict v;
-
-	v = admit_check(&s->admit, &s->conns, s->cfg, peer, src);
-	if (v != ADMIT_OK) {
-		refuse(s, fd, peer, peerlen, v);
-		return true;
-	}
-	s->pending = conn_new(&s->conns, fd, peer, peerlen, src, s->cfg);
-	if (s->pending == NULL) {
-		log_error("out of memory for a connection; closed it");
-		return true;
-	}
-	return start_pending(s);
-}
-
-static enum accept_result
-accept_some(struct server *s, const struct listener *l)
-{
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	int fd, i;
-
-	for (i = 0; i < ACCEPT_BURST; i++) {
-		if (!below_limit(s)) {
-			enter_limit(s);
-			return FULL;
-		}
-		peerlen = sizeof(peer);
-		fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen,
-		    SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return DRAINED;
-		if (fd < 0 && errno == EINTR)
-			continue;
-		if (fd < 0) {
-			accept_failed(s, l, errno);
-			return MORE;
-		}
-		if (s->at_limit) {
-			s->waited++;
-			atomic_fetch_add(&stats.waited, 1);
-		}
-		if (!serve(s, fd, (struct sockaddr *)&peer, peerlen))
-			return MORE;
-	}
-	return MORE;
-}
-
-/* After a slot frees during an episode, take the waiting clients first. */
-static void
-serve_waiting(struct server *s)
-{
-	bool all_drained = true;
-	size_t i;
-
-	for (i = 0; i < s->ls.n; i++)
-		if (accept_some(s, &s->ls.v[i]) != DRAINED)
-			all_drained = false;
-	if (all_drained)
-		leave_limit(s);
+	return (unsigned long)count;
 }
 
 /* Returns true when the signal means "stop". */
@@ -504,43 +175,20 @@ on_signal(struct server *s, int sig)
 	return false;
 }
 
-static void
-handle_listeners(struct server *s, const struct pollfd *pfd)
-{
-	size_t i;
-
-	for (i = 0; i < s->ls.n; i++) {
-		if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
-			continue;
-		if (s->at_limit) {
-			/* Polled only to see whether a client waits; if a
-			 * slot just freed, the next turn accepts it. */
-			if (!below_limit(s))
-				evict_for_waiter(s);
-			return;
-		}
-		accept_some(s, &s->ls.v[i]);
-	}
-}
-
 static int
-accept_loop(struct server *s)
+main_loop(struct server *s)
 {
 	struct pollfd *pfd = NULL, *grown;
 	size_t i, cap = 0;
-	long long wait, timer, w;
 	struct config *cfg;
 	bool listening;
+	long long timer;
 	struct config_errors errors;
 	int sig;
 
 	for (;;) {
-		timer = run_timers(s);
-		if (s->pending != NULL &&
-		    clock_ms_until(&s->paused_until) <= 0)
-			start_pending(s);
-		if (s->pending == NULL && s->at_limit && below_limit(s))
-			serve_waiting(s);
+		timer = tick(s);
+		listening = accept_turn(&s->acc, s->cfg, &timer);
 		if (cap < s->ls.n + NFIXED) {
 			cap = s->ls.n + NFIXED;
 			if ((grown = realloc(pfd, cap * sizeof(*pfd))) == NULL) {
@@ -550,14 +198,6 @@ accept_loop(struct server *s)
 			}
 			pfd = grown;
 		}
-		wait = clock_ms_until(&s->paused_until);
-		listening = (!s->at_limit && wait <= 0 &&
-		    s->pending == NULL) || evict_due(s);
-		if (s->at_limit && s->cfg->evict_idle_ms > 0 && !s->evicting) {
-			w = clock_ms_until(&s->evict_check);
-			if (w > 0 && (timer < 0 || w < timer))
-				timer = w;
-		}
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->conns.wake_fd,
 		    .events = POLLIN };
@@ -566,22 +206,18 @@ accept_loop(struct server *s)
 		for (i = 0; i < s->ls.n; i++)
 			pfd[i + NFIXED] = (struct pollfd){ .events = POLLIN,
 			    .fd = listening ? s->ls.v[i].fd : -1 };
-		if (wait <= 0 || (timer >= 0 && timer < wait))
-			wait = timer;
-		if (poll(pfd, s->ls.n + NFIXED, clock_poll_timeout(wait)) < 0) {
+		if (poll(pfd, s->ls.n + NFIXED,
+		    clock_poll_timeout(timer)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", strerror(errno));
 			free(pfd);
 			return -1;
 		}
-		if (pfd[1].revents & POLLIN) {
-			clear_wakeups(s);
-			/* A descriptor or thread just came free: try again. */
-			s->paused_until = (struct timespec){ 0, 0 };
-		}
+		if ((pfd[1].revents & POLLIN) && clear_wakeups(s) > 0)
+			accept_workers_ended(&s->acc);
 		/* Listeners first: a reload may replace the set. */
-		handle_listeners(s, pfd + NFIXED);
+		accept_ready(&s->acc, s->cfg, pfd + NFIXED);
 		if (pfd[2].revents & POLLIN) {
 			cfg = reload_collect(&s->reload, &errors);
 			reload_end(s, cfg, &errors);
@@ -604,7 +240,7 @@ wait_workers(struct server *s, const struct timespec *deadline)
 
 	while (atomic_load(&stats.active) > 0 &&
 	    (wait = clock_ms_until(deadline)) > 0) {
-		timer = run_timers(s);
+		timer = tick(s);
 		if (timer >= 0 && timer < wait)
 			wait = timer;
 		pfd[0] = (struct pollfd){ .fd = s->sig_fd, .events = POLLIN };
@@ -639,11 +275,7 @@ drain(struct server *s)
 	char dur[32];
 
 	listeners_close(&s->ls);
-	if (s->pending != NULL) {
-		s->pending->sess.end_reason = "shutdown";
-		conn_drop(s->pending);
-		s->pending = NULL;
-	}
+	accept_stop(&s->acc);
 	left = atomic_load(&stats.active);
 	format_duration(s->cfg->shutdown_timeout_ms, dur, sizeof(dur));
 	if (left > 0)
@@ -673,7 +305,7 @@ now:
 int
 server_run(struct server *s)
 {
-	if (accept_loop(s) != 0)
+	if (main_loop(s) != 0)
 		return 71;	/* EX_OSERR */
 	return drain(s);
 }

@@ -1,12 +1,14 @@
 /*
  * Tests for siphash.h, the per-source table (srctab.h) under keys chosen
- * to collide, and admission when the table has no room (admit.h).
+ * to collide, and admission (admit.h): when the table has no room, and a
+ * source's count given back as its connections end.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "siphash.h"
 #include "srctab.h"
+#include "stats.h"
 
 static void
 siphash_paper_vector(void **state)
@@ -338,7 +341,6 @@ table_has_a_limit(void **state)
 
 static struct {
 	struct admit admit;
-	struct conn_set set;
 	struct config *cfg;
 	unsigned admitted, shared_refusals;
 	double seconds;
@@ -360,15 +362,23 @@ rate_config(const char *text)
 	return cfg;
 }
 
+/* Admission for a client from ip; on ADMIT_OK, *ticket gives it back. */
+static enum admit_verdict
+admit_ip(struct admit *a, const struct config *cfg, const char *ip,
+    struct conn_release *ticket)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+	return admit_check(a, cfg, (struct sockaddr *)&sin, ticket);
+}
+
 static enum admit_verdict
 admit_from(const char *ip)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	unsigned char src[16];
+	struct conn_release ticket;
 
-	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	return admit_check(&past.admit, &past.set, past.cfg,
-	    (struct sockaddr *)&sin, src);
+	return admit_ip(&past.admit, past.cfg, ip, &ticket);
 }
 
 /* NEWCOMERS new sources while the table is full. */
@@ -405,7 +415,6 @@ rate_holds_past_the_table_limit(void **state)
 	past.cfg = rate_config("[server]\nconnection_rate = 1\n"
 	    "max_connections_per_ip = 0\n");
 	assert_int_equal(admit_init_max(&past.admit, TABLE_MAX), 0);
-	assert_int_equal(conn_set_init(&past.set), 0);
 
 	/* TABLE_MAX sources fill the table, a token each. */
 	for (i = 0; i < TABLE_MAX; i++) {
@@ -437,7 +446,6 @@ rate_holds_past_the_table_limit(void **state)
 	assert_int_equal(admit_from("127.0.0.1"), ADMIT_RATE);
 	assert_int_equal(past.admit.rates.n, TABLE_MAX);
 
-	conn_set_destroy(&past.set);
 	admit_free(&past.admit);
 	config_unref(past.cfg);
 }
@@ -445,31 +453,147 @@ rate_holds_past_the_table_limit(void **state)
 static void
 uncounted_source_not_let_in(void **state)
 {
-	struct conn_set set;
-	unsigned char key[16];
+	struct config *cfg = rate_config("[server]\n"
+	    "max_connections_per_ip = 0\n");
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct conn_release ticket;
+	struct admit a;
 	uint32_t i;
 	unsigned n = 0;
 	size_t slot = 0;
 
 	(void)state;
-	assert_int_equal(conn_set_init(&set), 0);
+	assert_int_equal(admit_init(&a), 0);
 	/*
 	 * A source the table cannot count (here: its chain is full; in
 	 * practice, no memory) is refused even with no per-source limit:
 	 * let in uncounted, its end would uncount another connection.
 	 */
 	for (i = 0; n <= SRCTAB_MAX_CHAIN; i++) {
-		v6_64(i, key);
+		v6_64(i, sin6.sin6_addr.s6_addr);	/* a /64 of its own */
 		if (n == 0)
-			slot = srctab_slot(&set.sources, key);
-		else if (srctab_slot(&set.sources, key) != slot)
+			slot = srctab_slot(&a.open, sin6.sin6_addr.s6_addr);
+		else if (srctab_slot(&a.open, sin6.sin6_addr.s6_addr) != slot)
 			continue;
-		assert_int_equal(conn_set_reserve(&set, key, 0),
-		    n < SRCTAB_MAX_CHAIN);
+		assert_int_equal(admit_check(&a, cfg, (struct sockaddr *)&sin6,
+		    &ticket), n < SRCTAB_MAX_CHAIN ? ADMIT_OK : ADMIT_PER_IP);
 		n++;
 	}
-	assert_int_equal(set.sources.n, SRCTAB_MAX_CHAIN);
+	assert_int_equal(a.open.n, SRCTAB_MAX_CHAIN);
+	admit_free(&a);
+	config_unref(cfg);
+}
+
+/* --- a source's count given back ----------------------------------------- */
+
+/* Gives back what a ticket holds, as a connection's end does. */
+static void
+give_back(const struct conn_release *ticket)
+{
+	ticket->fn(ticket->ctx, ticket->arg);
+}
+
+static void
+per_ip_count_given_back(void **state)
+{
+	struct config *cfg = rate_config("[server]\n"
+	    "max_connections_per_ip = 2\n");
+	struct conn_release t1, t2, t3, other;
+	struct admit a;
+
+	(void)state;
+	assert_int_equal(admit_init(&a), 0);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t1), ADMIT_OK);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t2), ADMIT_OK);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t3), ADMIT_PER_IP);
+	/* Another source has its own count. */
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.2", &other), ADMIT_OK);
+	assert_int_equal(a.open.n, 2);
+
+	/* One ends: room for one more, and only one. */
+	give_back(&t1);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t3), ADMIT_OK);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t1), ADMIT_PER_IP);
+
+	/* Once a source has none open, its entry is gone. */
+	give_back(&other);
+	assert_int_equal(a.open.n, 1);
+	give_back(&t2);
+	give_back(&t3);
+	assert_int_equal(a.open.n, 0);
+	admit_free(&a);
+	config_unref(cfg);
+}
+
+/* Waits up to 5 s for the wake-ups of n finished connections. */
+static void
+wait_ended(struct conn_set *set, uint64_t n)
+{
+	struct pollfd pfd = { .fd = set->wake_fd, .events = POLLIN };
+	uint64_t count = 0, got;
+
+	while (count < n) {
+		if (poll(&pfd, 1, 5000) != 1)
+			fail_msg("%llu of %llu connections ended in 5 s",
+			    (unsigned long long)count, (unsigned long long)n);
+		assert_int_equal(read(set->wake_fd, &got, sizeof(got)),
+		    sizeof(got));
+		count += got;
+	}
+	/* What the main thread does with the wake-ups. */
+	atomic_fetch_sub(&stats.active, (unsigned long)count);
+}
+
+/*
+ * A connection gives its source's count back when its worker ends, on
+ * the worker's thread, and when it is dropped unserved.
+ */
+static void
+connection_gives_count_back(void **state)
+{
+	struct config *cfg = rate_config("[server]\n"
+	    "max_connections_per_ip = 1\n[log]\nconnections = no\n");
+	struct sockaddr_in peer = { .sin_family = AF_INET };
+	struct conn_release ticket;
+	struct conn_set set;
+	struct admit a;
+	struct conn *c;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr), 1);
+	assert_int_equal(admit_init(&a), 0);
+	assert_int_equal(conn_set_init(&set), 0);
+
+	/* A worker that ends once its client has closed. */
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket), ADMIT_OK);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = conn_new(&set, sv[0], (struct sockaddr *)&peer, sizeof(peer),
+	    &ticket, cfg);
+	assert_non_null(c);
+	assert_int_equal(conn_start(c), 0);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket),
+	    ADMIT_PER_IP);
+	close(sv[1]);
+	wait_ended(&set, 1);
+	assert_int_equal(a.open.n, 0);
+
+	/* One never served. */
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket), ADMIT_OK);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = conn_new(&set, sv[0], (struct sockaddr *)&peer, sizeof(peer),
+	    &ticket, cfg);
+	assert_non_null(c);
+	conn_drop(c);
+	close(sv[1]);
+	wait_ended(&set, 1);
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket), ADMIT_OK);
+	give_back(&ticket);
+	assert_int_equal(a.open.n, 0);
+
 	conn_set_destroy(&set);
+	admit_free(&a);
+	config_unref(cfg);
 }
 
 static void
@@ -499,6 +623,8 @@ run_srctab_tests(void)
 		cmocka_unit_test(table_has_a_limit),
 		cmocka_unit_test(rate_holds_past_the_table_limit),
 		cmocka_unit_test(uncounted_source_not_let_in),
+		cmocka_unit_test(per_ip_count_given_back),
+		cmocka_unit_test(connection_gives_count_back),
 		cmocka_unit_test(shared_refusal_says_so),
 	};
 
