@@ -15,5 +15,6 @@ main(void)
 	failed += run_clock_tests();
 	failed += run_budget_tests();
 	failed += run_srctab_tests();
+	failed += run_proxy_tests();
 	return failed != 0;
 }

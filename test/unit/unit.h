@@ -20,6 +20,7 @@ int run_acl_tests(void);
 int run_clock_tests(void);
 int run_budget_tests(void);
 int run_srctab_tests(void);
+int run_proxy_tests(void);
 
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *capture_stderr(void (*fn)(void));
