@@ -16,7 +16,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DEPS     = clang libclang-rt-14-dev pkg-config libinih-dev
 
-FUZZ_TARGETS = fuzz_config fuzz_addr fuzz_talk
+FUZZ_TARGETS = fuzz_config fuzz_addr fuzz_talk fuzz_proxy
 FUZZ_BINS    = $(FUZZ_TARGETS:%=build/fuzz/%)
 FUZZ_LIB_OBJS = $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	$(filter-out src/main.c,$(SRCS)))

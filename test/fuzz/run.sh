@@ -25,6 +25,7 @@ fuzz_options() {
 	fuzz_config) echo -max_len=8192 -dict=test/fuzz/fuzz_config.dict ;;
 	fuzz_addr) echo -max_len=600 -dict=test/fuzz/fuzz_addr.dict ;;
 	fuzz_talk) echo -max_len=4096 ;;
+	fuzz_proxy) echo -max_len=1088 -dict=test/fuzz/fuzz_proxy.dict ;;
 	esac
 }
 

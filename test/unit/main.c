@@ -16,5 +16,6 @@ main(void)
 	failed += run_budget_tests();
 	failed += run_srctab_tests();
 	failed += run_proto_tests();
+	failed += run_proxy_tests();
 	return failed != 0;
 }

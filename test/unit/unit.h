@@ -21,6 +21,7 @@ int run_clock_tests(void);
 int run_budget_tests(void);
 int run_srctab_tests(void);
 int run_proto_tests(void);
+int run_proxy_tests(void);
 
 #include <stdio.h>
 
