@@ -10,17 +10,15 @@
 struct config;
 
 /*
- * What a listening socket carries.  listener.c has a row for each kind
- * (its name, socket type and address families): opening a socket and
- * checking an inherited one go by that row.
+ * A listening socket.  listener.c has a row for each kind of transport
+ * (its name, socket type and address families, and how it is opened,
+ * served, retuned on reload and closed): nothing else in echod tells
+ * the kinds apart, except that the accept loop serves only those that
+ * accept (listener_accepts()).
  */
-enum listener_kind {
-	LISTENER_TCP,
-};
-
 struct listener {
 	int fd;
-	enum listener_kind kind;
+	enum transport kind;
 	char *spec;		/* the listen value it came from */
 	unsigned nth;		/* which repeat of that value ("*:0" twice) */
 	char addr[ADDR_STRLEN];	/* what it is bound to, real port included */
@@ -51,11 +49,14 @@ int listeners_update(struct listeners *ls, const struct config *cfg);
 /*
  * Socket activation: takes the listening sockets a service manager passed
  * (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; see sd_listen_fds(3)), checks
- * that each is a listening socket of a known kind (TCP), and clears the
- * variables.  Returns how many were taken (0 when none were passed), or
- * -1 (reason logged).
+ * that each is a socket of a known kind, starts serving those that serve
+ * themselves (with cfg), and clears the variables.  Returns how many were
+ * taken (0 when none were passed), or -1 (reason logged).
  */
-int listeners_inherit(struct listeners *ls);
+int listeners_inherit(struct listeners *ls, const struct config *cfg);
+
+/* Whether the accept loop serves l: a stream socket that listen()s. */
+bool listener_accepts(const struct listener *l);
 
 void listeners_close(struct listeners *ls);
 

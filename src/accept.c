@@ -211,7 +211,8 @@ serve_waiting(struct acceptor *a, struct config *cfg)
 	size_t i;
 
 	for (i = 0; i < a->ls->n; i++)
-		if (accept_some(a, cfg, &a->ls->v[i]) != DRAINED)
+		if (listener_accepts(&a->ls->v[i]) &&
+		    accept_some(a, cfg, &a->ls->v[i]) != DRAINED)
 			all_drained = false;
 	if (all_drained)
 		leave_limit(a);
@@ -248,6 +249,7 @@ accept_ready(struct acceptor *a, struct config *cfg, const struct pollfd *pfd)
 	size_t i;
 
 	for (i = 0; i < a->ls->n; i++) {
+		/* Only sockets that accept are polled (server.c). */
 		if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
 			continue;
 		if (a->at_limit) {

@@ -22,20 +22,56 @@
 #include "units.h"
 
 /*
- * What each kind of listening socket is made of.  families ends with 0
- * (AF_UNSPEC); an inherited socket is of the kind whose type and
- * families match it.
+ * What each kind of listening socket is made of, and how it is served:
+ * every difference between kinds is a row here, and the rest of this
+ * file (the reload's plan, socket activation) is the same for all.
+ * families ends with 0 (AF_UNSPEC); an inherited socket is of the kind
+ * whose type and families match it.
  */
 struct kind {
 	const char *name;	/* in messages */
 	int type;		/* for socket(), and SO_TYPE */
 	int families[3];
+	bool accepts;		/* listen()s; the accept loop serves it */
+	/*
+	 * socket(), bind() and the rest, for address ba of value spec, with
+	 * l->reuse_port and l->backlog set; fills l->fd and l->at (bound, the
+	 * real port included) and starts serving.  0, or -1 (logged, errno
+	 * kept, nothing left open).
+	 */
+	int (*open)(struct listener *l, const char *spec,
+	    const struct bind_addr *ba, const struct config *cfg);
+	/* An inherited socket starts serving; NULL: nothing to do. */
+	int (*adopt)(struct listener *l, const struct config *cfg);
+	/* A kept socket under a new configuration; NULL: nothing. */
+	void (*retune)(struct listener *l, const struct config *cfg);
+	/* Stops serving and closes l->fd. */
+	void (*close)(struct listener *l);
 };
 
+static int tcp_open(struct listener *, const char *,
+    const struct bind_addr *, const struct config *);
+static void tcp_retune(struct listener *, const struct config *);
+static void fd_close(struct listener *);
+
 static const struct kind kinds[] = {
-	[LISTENER_TCP] = { "TCP", SOCK_STREAM, { AF_INET, AF_INET6, 0 } },
+	[TRANSPORT_TCP] = { "TCP", SOCK_STREAM, { AF_INET, AF_INET6, 0 }, true,
+	    tcp_open, NULL, tcp_retune, fd_close },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+/* The row of a kind, NULL for one this build cannot serve yet. */
+static const struct kind *
+kind_row(enum transport t)
+{
+	return (size_t)t < NKINDS && kinds[t].open != NULL ? &kinds[t] : NULL;
+}
+
+bool
+listener_accepts(const struct listener *l)
+{
+	return kinds[l->kind].accepts;
+}
 
 static int
 set_int_opt(int fd, int level, int name, int value)
@@ -43,31 +79,56 @@ set_int_opt(int fd, int level, int name, int value)
 	return setsockopt(fd, level, name, &value, sizeof(value));
 }
 
+/* Opens l for ba as its kind does; unknown kinds are refused, logged. */
+static int
+open_one(struct listener *l, const char *spec, const struct bind_addr *ba,
+    const struct config *cfg)
+{
+	const struct kind *k = kind_row(ba->kind);
+	char want[ADDR_STRLEN];
+
+	if (k == NULL) {
+		bind_addr_format(ba, want, sizeof(want));
+		log_error("cannot listen on %s (listen = %s): %s sockets are "
+		    "not supported yet", want, spec, transport_name(ba->kind));
+		errno = EPROTONOSUPPORT;
+		return -1;
+	}
+	l->kind = ba->kind;
+	return k->open(l, spec, ba, cfg);
+}
+
+static void
+close_one(struct listener *l)
+{
+	if (l->fd >= 0)
+		kinds[l->kind].close(l);
+	l->fd = -1;
+}
+
+static void
+fd_close(struct listener *l)
+{
+	close(l->fd);
+}
+
 /*
- * socket(), bind(), listen() for one address of a kind; returns the fd
- * or -1 (the reason logged, and errno kept).  *bound gets the address
- * bound to, the real port included.
+ * TCP: socket(), bind(), listen(); the accept loop takes it from there.
+ * Non-blocking, so that the accept loop drains it and never blocks.
  */
 static int
-open_one(const char *spec, enum listener_kind kind, const struct bind_addr *ba,
-    bool reuse_port, unsigned backlog, struct bind_addr *bound)
+tcp_open(struct listener *l, const char *spec, const struct bind_addr *ba,
+    const struct config *cfg)
 {
+	struct bind_addr *bound = &l->at;
 	char want[ADDR_STRLEN];
 	const char *step;
 	int fd, err;
 
-	/* Until UDP and Unix sockets are served, never open them as TCP. */
-	if (ba->kind != TRANSPORT_TCP) {
-		bind_addr_format(ba, want, sizeof(want));
-		log_error("cannot listen on %s (listen = %s): %s not supported "
-		    "yet", want, spec, ba->kind == TRANSPORT_UDP ? "UDP is" :
-		    "Unix sockets are");
-		errno = EPROTONOSUPPORT;
-		return -1;
-	}
+	(void)cfg;
 	addr_format((const struct sockaddr *)&ba->sa, ba->len, want,
 	    sizeof(want));
-	fd = socket(ba->sa.ss_family, kinds[kind].type | SOCK_NONBLOCK |
+	fd = socket(ba->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		step = "socket";
@@ -77,7 +138,8 @@ open_one(const char *spec, enum listener_kind kind, const struct bind_addr *ba,
 	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
 		goto fail;
 	step = "setsockopt SO_REUSEPORT";
-	if (reuse_port && set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
+	if (l->reuse_port &&
+	    set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
 		goto fail;
 	step = "setsockopt IPV6_V6ONLY";
 	if (ba->sa.ss_family == AF_INET6 &&
@@ -87,14 +149,15 @@ open_one(const char *spec, enum listener_kind kind, const struct bind_addr *ba,
 	if (bind(fd, (const struct sockaddr *)&ba->sa, ba->len) != 0)
 		goto fail;
 	step = "listen";
-	if (listen(fd, (int)backlog) != 0)
+	if (listen(fd, (int)l->backlog) != 0)
 		goto fail;
 	step = "getsockname";
 	*bound = *ba;
 	bound->len = sizeof(bound->sa);
 	if (getsockname(fd, (struct sockaddr *)&bound->sa, &bound->len) != 0)
 		goto fail;
-	return fd;
+	l->fd = fd;
+	return 0;
 fail:
 	err = errno;
 	log_error("cannot listen on %s (listen = %s): %s: %s", want, spec,
@@ -103,6 +166,15 @@ fail:
 		close(fd);
 	errno = err;
 	return -1;
+}
+
+/* listen() again on a listening socket updates its backlog. */
+static void
+tcp_retune(struct listener *l, const struct config *cfg)
+{
+	if (listen(l->fd, (int)cfg->backlog) != 0)
+		log_warning("%s: cannot update backlog: %s", l->addr,
+		    strerror(errno));
 }
 
 /* Appends a socket to ls; the caller still owns fd on failure. */
@@ -132,8 +204,8 @@ free_all(struct listeners *ls, bool close_fds)
 	size_t i;
 
 	for (i = 0; i < ls->n; i++) {
-		if (close_fds && ls->v[i].fd >= 0)
-			close(ls->v[i].fd);
+		if (close_fds)
+			close_one(&ls->v[i]);
 		free(ls->v[i].spec);
 	}
 	free(ls->v);
@@ -162,13 +234,11 @@ repeat_of(const struct config *cfg, size_t i)
  */
 struct want {
 	const char *spec;
-	enum listener_kind kind;
 	unsigned nth;
-	struct bind_addr addr;
+	struct bind_addr addr;	/* its kind is the socket's */
 	long old;		/* index into the running set, or -1 */
 	bool late;
-	int fd;			/* opened here, or -1 */
-	struct bind_addr bound;
+	struct listener opened;	/* opened here (fd >= 0), or not */
 };
 
 struct plan {
@@ -180,8 +250,7 @@ struct plan {
 
 /*
  * Adds an entry for each socket listen value i means, as resolved when
- * cfg was loaded: nothing is looked up here.  A listen value means TCP
- * sockets.  -1 (logged) on failure.
+ * cfg was loaded: nothing is looked up here.  -1 (logged) on failure.
  */
 static int
 plan_spec(struct plan *pl, const struct config *cfg, size_t i)
@@ -203,9 +272,8 @@ plan_spec(struct plan *pl, const struct config *cfg, size_t i)
 	}
 	pl->v = grown;
 	for (k = 0; k < a->n; k++)
-		pl->v[pl->n++] = (struct want){ .spec = spec,
-		    .kind = LISTENER_TCP, .nth = nth, .addr = a->v[k],
-		    .old = -1, .fd = -1 };
+		pl->v[pl->n++] = (struct want){ .spec = spec, .nth = nth,
+		    .addr = a->v[k], .old = -1, .opened = { .fd = -1 } };
 	return 0;
 }
 
@@ -228,7 +296,7 @@ port_of(const struct bind_addr *ba)
 static bool
 can_keep(const struct want *w, const struct listener *l)
 {
-	if (w->kind != l->kind)
+	if (w->addr.kind != l->kind)
 		return false;
 	if (port_of(&w->addr) != 0)
 		return bind_addr_same(&w->addr, &l->at);
@@ -240,7 +308,7 @@ can_keep(const struct want *w, const struct listener *l)
 static bool
 overlaps(const struct want *w, const struct listener *l)
 {
-	return w->kind == l->kind && bind_addr_overlap(&w->addr, &l->at);
+	return w->addr.kind == l->kind && bind_addr_overlap(&w->addr, &l->at);
 }
 
 /*
@@ -284,9 +352,9 @@ plan_open(struct plan *pl, bool late, const struct config *cfg)
 		w = &pl->v[i];
 		if (w->old >= 0 || w->late != late)
 			continue;
-		w->fd = open_one(w->spec, w->kind, &w->addr, cfg->reuse_port,
-		    cfg->backlog, &w->bound);
-		if (w->fd < 0)
+		w->opened.reuse_port = cfg->reuse_port;
+		w->opened.backlog = cfg->backlog;
+		if (open_one(&w->opened, w->spec, &w->addr, cfg) != 0)
 			return -1;
 	}
 	return 0;
@@ -302,8 +370,7 @@ close_early(struct plan *pl, struct listeners *old)
 		for (i = 0; i < pl->n && !pl->claimed[j] && !pl->closed[j];
 		    i++)
 			if (pl->v[i].late && overlaps(&pl->v[i], &old->v[j])) {
-				close(old->v[j].fd);
-				old->v[j].fd = -1;
+				close_one(&old->v[j]);
 				pl->closed[j] = true;
 			}
 }
@@ -314,19 +381,19 @@ close_early(struct plan *pl, struct listeners *old)
  * opened (another process took its port meanwhile) is lost, and said so.
  */
 static void
-restore_early(struct plan *pl, struct listeners *old)
+restore_early(struct plan *pl, struct listeners *old,
+    const struct config *cfg)
 {
 	struct listener *l;
-	struct bind_addr bound;
+	struct bind_addr at;
 	size_t j, k;
 
 	for (j = 0; j < old->n; j++) {
 		if (!pl->closed[j])
 			continue;
 		l = &old->v[j];
-		l->fd = open_one(l->spec, l->kind, &l->at, l->reuse_port,
-		    l->backlog, &bound);
-		if (l->fd < 0)
+		at = l->at;
+		if (open_one(l, l->spec, &at, cfg) != 0)
 			log_error("no longer listening on %s: it could not be "
 			    "opened again after the failed reload", l->addr);
 	}
@@ -361,11 +428,8 @@ plan_commit(struct plan *pl, struct listeners *ls, const struct config *cfg)
 		if (w->old >= 0)
 			l = ls->v[w->old];
 		else {
-			l.fd = w->fd;
-			l.kind = w->kind;
-			l.at = w->bound;
-			addr_format((const struct sockaddr *)&w->bound.sa,
-			    w->bound.len, l.addr, sizeof(l.addr));
+			l = w->opened;
+			bind_addr_format(&l.at, l.addr, sizeof(l.addr));
 		}
 		l.nth = w->nth;
 		l.reuse_port = w->old >= 0 ? l.reuse_port : cfg->reuse_port;
@@ -379,16 +443,13 @@ plan_commit(struct plan *pl, struct listeners *ls, const struct config *cfg)
 		w = &pl->v[i];
 		if (w->old < 0)
 			log_info("listening on %s", next.v[i].addr);
-		/* listen() again on a listening socket updates its backlog. */
-		else if (listen(next.v[i].fd, (int)cfg->backlog) != 0)
-			log_warning("%s: cannot update backlog: %s",
-			    next.v[i].addr, strerror(errno));
+		else if (kinds[next.v[i].kind].retune != NULL)
+			kinds[next.v[i].kind].retune(&next.v[i], cfg);
 	}
 	for (i = 0; i < ls->n; i++)
 		if (!pl->claimed[i]) {
 			log_info("no longer listening on %s", ls->v[i].addr);
-			if (ls->v[i].fd >= 0)
-				close(ls->v[i].fd);
+			close_one(&ls->v[i]);
 		}
 	free_all(ls, false);
 	*ls = next;
@@ -425,9 +486,8 @@ listeners_update(struct listeners *ls, const struct config *cfg)
 	goto out;
 undo:
 	for (i = 0; i < pl.n; i++)
-		if (pl.v[i].fd >= 0)
-			close(pl.v[i].fd);
-	restore_early(&pl, ls);
+		close_one(&pl.v[i].opened);
+	restore_early(&pl, ls, cfg);
 out:
 	plan_free(&pl);
 	return rc;
@@ -443,7 +503,8 @@ kind_of(int type, int family)
 	size_t i, f;
 
 	for (i = 0; i < NKINDS; i++)
-		for (f = 0; kinds[i].families[f] != 0; f++)
+		for (f = 0; kinds[i].open != NULL &&
+		    kinds[i].families[f] != 0; f++)
 			if (kinds[i].type == type &&
 			    kinds[i].families[f] == family)
 				return (int)i;
@@ -459,6 +520,8 @@ kind_names(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (i = 0; i < NKINDS && off < len; i++) {
+		if (kinds[i].open == NULL)
+			continue;
 		n = snprintf(buf + off, len - off, "%s%s", i == 0 ? "" :
 		    i + 1 == NKINDS ? " or " : ", ", kinds[i].name);
 		if (n < 0)
@@ -489,12 +552,12 @@ check_inherited(int fd, struct listener *l)
 	if (getsockname(fd, (struct sockaddr *)ss, &l->at.len) != 0 ||
 	    (kind = kind_of(type, ss->ss_family)) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
-	    !listening) {
+	    !listening != !kinds[kind].accepts) {
 		log_error("LISTEN_FDS: descriptor %d is not a listening %s "
 		    "socket", fd, names);
 		return -1;
 	}
-	l->kind = (enum listener_kind)kind;
+	l->kind = (enum transport)kind;
 	len = sizeof(v6only);
 	if (ss->ss_family == AF_INET6)
 		getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len);
@@ -528,7 +591,7 @@ inherited_name(const char *names, unsigned i, int fd, char *buf, size_t len)
 }
 
 int
-listeners_inherit(struct listeners *ls)
+listeners_inherit(struct listeners *ls, const struct config *cfg)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
@@ -558,8 +621,14 @@ listeners_inherit(struct listeners *ls)
 			goto fail;
 		inherited_name(names, i, fd, name, sizeof(name));
 		snprintf(spec, sizeof(spec), "inherited %s", name);
-		if (push(ls, &l, spec) != 0)
+		l.backlog = cfg->backlog;
+		if (kinds[l.kind].adopt != NULL &&
+		    kinds[l.kind].adopt(&l, cfg) != 0)
 			goto fail;
+		if (push(ls, &l, spec) != 0) {
+			close_one(&l);
+			goto fail;
+		}
 		log_info("listening on %s (socket '%s' from the service "
 		    "manager)", l.addr, name);
 	}
@@ -568,7 +637,8 @@ listeners_inherit(struct listeners *ls)
 	unsetenv("LISTEN_FDNAMES");
 	return (int)n;
 fail:
-	free_all(ls, false);
+	/* Stops what was adopted: echod does not start without them. */
+	free_all(ls, true);
 	return -1;
 }
 

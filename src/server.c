@@ -76,7 +76,7 @@ fail_sig:
 int
 server_listen(struct server *s)
 {
-	int n = listeners_inherit(&s->ls);
+	int n = listeners_inherit(&s->ls, s->cfg);
 
 	if (n < 0)
 		return -1;
@@ -205,7 +205,8 @@ main_loop(struct server *s)
 		    .events = POLLIN };
 		for (i = 0; i < s->ls.n; i++)
 			pfd[i + NFIXED] = (struct pollfd){ .events = POLLIN,
-			    .fd = listening ? s->ls.v[i].fd : -1 };
+			    .fd = listening && listener_accepts(&s->ls.v[i]) ?
+			    s->ls.v[i].fd : -1 };
 		if (poll(pfd, s->ls.n + NFIXED,
 		    clock_poll_timeout(timer)) < 0) {
 			if (errno == EINTR)

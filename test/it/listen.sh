@@ -245,12 +245,12 @@ t_listen_udp_unix_refused() {
 	_listen_conf "$T/udp.conf" "127.0.0.1:0" "udp://127.0.0.1:$p"
 	run_echod udp -c "$T/udp.conf"
 	_expect_status_71 udp "listen = udp://127.0.0.1:$p"
-	grep -qF "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): UDP is not supported yet" "$T/udp.err" ||
+	grep -qF "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet" "$T/udp.err" ||
 	    fail "no UDP refusal: $(head -c 300 "$T/udp.err")"
 	_listen_conf "$T/unix.conf" "unix:$T/e.sock"
 	run_echod unix -c "$T/unix.conf"
 	_expect_status_71 unix "listen = unix:$T/e.sock"
-	grep -qF "cannot listen on unix:$T/e.sock (listen = unix:$T/e.sock): Unix sockets are not supported yet" "$T/unix.err" ||
+	grep -qF "cannot listen on unix:$T/e.sock (listen = unix:$T/e.sock): unix sockets are not supported yet" "$T/unix.err" ||
 	    fail "no Unix refusal: $(head -c 300 "$T/unix.err")"
 	[[ ! -e $T/e.sock ]] || fail "$T/e.sock was created"
 
@@ -259,7 +259,7 @@ t_listen_udp_unix_refused() {
 	_listen_conf "$T/echod.conf" "127.0.0.1:$p" "udp://127.0.0.1:$p"
 	kill -HUP "$PID"
 	assert_log 5 "reload failed"
-	assert_log 0 "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): UDP is not supported yet"
+	assert_log 0 "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet"
 	alive "$PID" || fail "echod exited after the refused reload"
 	roundtrip a a "127.0.0.1:$p after the refused reload" 127.0.0.1 "$p"
 }
