@@ -1,4 +1,17 @@
-/* Logging to stderr: one write per line, sd-daemon prefixes or time stamps. */
+/*
+ * Logging to stderr: one write per line, sd-daemon prefixes or time stamps.
+ *
+ * Errors, everywhere in echod.  A function that can fail returns 0 (or
+ * what it made: a count, a descriptor, a pointer) on success, and -1 (or
+ * NULL) on failure after it has logged the reason, naming the thing and
+ * the cause.  Code that must not log, because -t, the fuzzers and the unit
+ * tests call it too (addr.c, units.c, acl.c, proxy.c, config.c's checks,
+ * srctab.c), gives the reason to its caller instead: in a why[] buffer,
+ * a list of lines (config_errors) or errno.  Only thread starters return
+ * an errno value, as pthread_create() does, because the caller decides
+ * what the failure means: conn_start() (the client then waits for a
+ * thread) and reload.c's spawn().
+ */
 #ifndef ECHOD_LOG_H
 #define ECHOD_LOG_H
 
