@@ -1,6 +1,6 @@
 # The documentation: the man pages are clean mdoc, and the configuration
 # keys the parser accepts are exactly those that man/echod.conf.5 and
-# etc/echod.conf document, section by section.
+# etc/echod.conf document, section by section; the README maps src/.
 #
 # The files checked can be replaced (to try the checks on modified copies):
 #   DOCS_MAN_PAGES  the pages linted (default: man/echod.8 man/echod.conf.5)
@@ -188,5 +188,24 @@ t_config_keys_drift_detected() {
 	    fail "no drift found with $key also under [log] in the file"
 	grep -qF "has '$key =' in [log]" "$T/d5" ||
 	    fail "drift report does not name $key under [log]: $(head -n 2 "$T/d5")"
+	return 0
+}
+
+# The README's source layout names every file in src/ (as `NAME.c`), and
+# every `NAME.c` it names is in src/: the map matches the code.
+t_readme_file_map() {
+	local layout f named
+	layout=$(sed -n '/^Source layout:/,/^$/p' "$SRC/README.md")
+	[[ -n $layout ]] || fail "README.md has no 'Source layout:' paragraph"
+	for f in "$SRC"/src/*.c; do
+		f=${f##*/}
+		[[ $layout == *"\`$f\`"* || $layout == *"\`src/$f\`"* ]] ||
+		    fail "README.md's source layout does not name src/$f"
+	done
+	named=$(grep -o '`[a-z_]*\.c`' <<< "$layout" | tr -d '`')
+	for f in $named; do
+		[[ -f $SRC/src/$f ]] ||
+		    fail "README.md's source layout names $f, which src/ lacks"
+	done
 	return 0
 }
