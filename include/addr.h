@@ -103,4 +103,24 @@ void addr_format(const struct sockaddr *sa, socklen_t salen, char *buf,
  */
 void bind_addr_format(const struct bind_addr *b, char *buf, size_t len);
 
+/*
+ * A client, as accept() gave it.  A Unix socket's client is mostly
+ * unnamed (it did not bind), so it is known by the credentials of the
+ * process that connected: the kernel's, not the client's word.
+ */
+struct peer {
+	struct sockaddr_storage sa;
+	socklen_t len;
+	struct ucred cred;	/* AF_UNIX: SO_PEERCRED, as of connect() */
+};
+
+/*
+ * Completes p for the connection fd: an AF_UNIX peer's credentials.
+ * 0, or -1 with errno set.
+ */
+int peer_identify(int fd, struct peer *p);
+
+/* "127.0.0.1:52814", "[::1]:52814", or "unix:pid=123,uid=1000,gid=1000". */
+void peer_format(const struct peer *p, char *buf, size_t len);
+
 #endif

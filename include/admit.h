@@ -2,7 +2,8 @@
  * Admission, right after accept() and before any thread exists: [access]
  * rules, connection_rate per source, max_connections_per_ip, and the
  * refusal of a client that may not be served.  Every per-source decision
- * and its state are here.
+ * and its state are here.  A source is an IP address (IPv6: a prefix), or
+ * for a Unix socket the client's uid.
  */
 #ifndef ECHOD_ADMIT_H
 #define ECHOD_ADMIT_H
@@ -15,6 +16,7 @@
 #include "srctab.h"
 
 struct config;
+struct peer;
 struct conn_release;
 
 enum admit_verdict {
@@ -67,14 +69,14 @@ void admit_free(struct admit *a);
  * and *ticket gives the count back: the caller hands it to conn_new().
  */
 enum admit_verdict admit_check(struct admit *a, const struct config *cfg,
-    const struct sockaddr *peer, struct conn_release *ticket);
+    const struct peer *peer, struct conn_release *ticket);
 
 /*
  * Resets and closes fd, a client refused with verdict v, counts it, and
  * says so at most once a second.
  */
 void admit_refuse(struct admit *a, const struct config *cfg, int fd,
-    const struct sockaddr *peer, socklen_t peerlen, enum admit_verdict v);
+    const struct peer *peer, enum admit_verdict v);
 
 /* Why a client was refused, for the log: "over connection_rate (5/s)". */
 void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,

@@ -67,8 +67,7 @@ bool conn_set_evict_idlest(struct conn_set *set, long long min_ms,
  * takes ownership of fd, of release (run when it ends) and a reference
  * to cfg.  NULL when out of memory (fd is closed and release run then).
  */
-struct conn *conn_new(struct conn_set *set, int fd,
-    const struct sockaddr *peer, socklen_t peerlen,
+struct conn *conn_new(struct conn_set *set, int fd, const struct peer *peer,
     const struct conn_release *release, struct config *cfg);
 
 /*

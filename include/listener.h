@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "addr.h"
 
@@ -25,6 +26,17 @@ struct listener {
 	struct bind_addr at;	/* the same, to compare and to bind again */
 	bool reuse_port;	/* as opened, to open it again */
 	unsigned backlog;
+	/*
+	 * A Unix socket's file, when echod made it (unix.c): it removes
+	 * that file, and only that one, when it closes the socket.
+	 */
+	struct unix_file {
+		bool made;	/* bound here; not one passed by systemd */
+		dev_t dev;	/* which file bind() made */
+		ino_t ino;
+		unsigned mode;	/* unix_mode and unix_gid, as applied */
+		gid_t gid;
+	} file;
 };
 
 struct listeners {

@@ -1,7 +1,8 @@
 /*
  * Per-source state: how many connections each client address has open,
  * and its token bucket for connection_rate.  A source is an IPv4 address,
- * or an IPv6 address cut to ipv6_prefix bits.
+ * an IPv6 address cut to ipv6_prefix bits, or the uid of a Unix socket's
+ * client.
  *
  * Clients choose their addresses, so the table must not let them choose
  * where their entries go: slots are picked with SipHash-2-4 under a
@@ -14,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "siphash.h"
 
@@ -40,9 +42,25 @@ struct srctab {
 	unsigned char secret[SIPHASH_KEY_LEN];	/* the slots' hash key */
 };
 
-/* Cuts an address key (cidr_key's form) to a source key. */
+/*
+ * Cuts an address key (cidr_key's form) to a source key; a uid's key
+ * (src_key_uid's) stays as it is.
+ */
 void src_key(const unsigned char addr[16], unsigned ipv6_prefix,
     unsigned char key[16]);
+
+/*
+ * The source key of a Unix socket's client with this uid: ff00::UID, in
+ * the multicast block, which no IP peer can have as its address (RFC
+ * 4291 2.7: no IPv6 packet comes from one, and the kernel drops those
+ * that claim to), and scope 0, which is reserved.  IPv4 peers are
+ * ::ffff:0:0/96, and cutting an IPv6 key to ipv6_prefix bits only clears
+ * bits, so no other source's key can become one of these.
+ */
+void src_key_uid(uid_t uid, unsigned char key[16]);
+
+/* Whether key is src_key_uid's. */
+bool src_key_is_uid(const unsigned char key[16]);
 
 /*
  * Makes an empty table of at most max entries (0: no limit) with a fresh

@@ -34,6 +34,10 @@ int parse_duration(const char *s, unsigned long long min_ms,
     unsigned long long max_ms, unsigned long long *out_ms,
     char *why, size_t whylen);
 
+/* File permissions in octal, "0660" or "660", at most max. */
+int parse_mode(const char *s, unsigned long long max, unsigned long long *out,
+    char *why, size_t whylen);
+
 /* yes/no, true/false, on/off, 1/0 (case-insensitive). */
 int parse_bool(const char *s, bool *out, char *why, size_t whylen);
 

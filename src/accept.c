@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "admit.h"
 #include "clock.h"
@@ -151,18 +152,17 @@ start_pending(struct acceptor *a)
 
 /* Admits and serves one accepted client, or refuses it; false: paused. */
 static bool
-serve(struct acceptor *a, struct config *cfg, int fd,
-    const struct sockaddr *peer, socklen_t peerlen)
+serve(struct acceptor *a, struct config *cfg, int fd, const struct peer *peer)
 {
 	struct conn_release ticket;
 	enum admit_verdict v;
 
 	v = admit_check(a->admit, cfg, peer, &ticket);
 	if (v != ADMIT_OK) {
-		admit_refuse(a->admit, cfg, fd, peer, peerlen, v);
+		admit_refuse(a->admit, cfg, fd, peer, v);
 		return true;
 	}
-	a->pending = conn_new(a->conns, fd, peer, peerlen, &ticket, cfg);
+	a->pending = conn_new(a->conns, fd, peer, &ticket, cfg);
 	if (a->pending == NULL) {
 		log_error("out of memory for a connection; closed it");
 		return true;
@@ -173,8 +173,7 @@ serve(struct acceptor *a, struct config *cfg, int fd,
 static enum accept_result
 accept_some(struct acceptor *a, struct config *cfg, const struct listener *l)
 {
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
+	struct peer peer;
 	int fd, i;
 
 	for (i = 0; i < ACCEPT_BURST; i++) {
@@ -182,8 +181,8 @@ accept_some(struct acceptor *a, struct config *cfg, const struct listener *l)
 			enter_limit(a, cfg);
 			return FULL;
 		}
-		peerlen = sizeof(peer);
-		fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen,
+		peer.len = sizeof(peer.sa);
+		fd = accept4(l->fd, (struct sockaddr *)&peer.sa, &peer.len,
 		    SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return DRAINED;
@@ -193,11 +192,18 @@ accept_some(struct acceptor *a, struct config *cfg, const struct listener *l)
 			accept_failed(a, l, errno);
 			return MORE;
 		}
+		if (peer_identify(fd, &peer) != 0) {
+			/* Not countable, so not served (see admit.c). */
+			log_debug("accept on %s: SO_PEERCRED: %s; closed it",
+			    l->addr, strerror(errno));
+			close(fd);
+			continue;
+		}
 		if (a->at_limit) {
 			a->waited++;
 			atomic_fetch_add(&stats.waited, 1);
 		}
-		if (!serve(a, cfg, fd, (struct sockaddr *)&peer, peerlen))
+		if (!serve(a, cfg, fd, &peer))
 			return MORE;
 	}
 	return MORE;

@@ -18,6 +18,8 @@
 
 _Static_assert(ADDR_STRLEN >= sizeof("unix:") + ADDR_PATH_MAX,
     "ADDR_STRLEN holds unix:/PATH");
+_Static_assert(ADDR_STRLEN >= sizeof("unix:pid=-2147483648,uid=4294967295,"
+    "gid=4294967295"), "ADDR_STRLEN holds a Unix peer's credentials");
 
 static int
 parse_port(const char *spec, const char *s, unsigned short *port,
@@ -598,4 +600,25 @@ bind_addr_format(const struct bind_addr *b, char *buf, size_t len)
 	    sizeof(addr));
 	snprintf(buf, len, "%s%s", b->kind == TRANSPORT_UDP ? "udp://" : "",
 	    addr);
+}
+
+int
+peer_identify(int fd, struct peer *p)
+{
+	socklen_t len = sizeof(p->cred);
+
+	if (p->sa.ss_family != AF_UNIX)
+		return 0;
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p->cred, &len);
+}
+
+void
+peer_format(const struct peer *p, char *buf, size_t len)
+{
+	if (p->sa.ss_family == AF_UNIX)
+		snprintf(buf, len, "unix:pid=%ld,uid=%lu,gid=%lu",
+		    (long)p->cred.pid, (unsigned long)p->cred.uid,
+		    (unsigned long)p->cred.gid);
+	else
+		addr_format((const struct sockaddr *)&p->sa, p->len, buf, len);
 }

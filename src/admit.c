@@ -184,19 +184,39 @@ reserve(struct admit *a, const unsigned char src[16], unsigned max,
 	return ok;
 }
 
-enum admit_verdict
-admit_check(struct admit *a, const struct config *cfg,
-    const struct sockaddr *peer, struct conn_release *ticket)
+/*
+ * peer's source key, or false when [access] denies it.  A Unix socket's
+ * client is its uid: [access] is about IP addresses, and who may connect
+ * to a Unix socket is the file's mode and group.
+ */
+static bool
+source_of(const struct config *cfg, const struct peer *peer,
+    unsigned char src[16])
 {
-	enum admit_verdict v;
-	unsigned char addr[16], src[16];
+	unsigned char addr[16];
 
-	if (!cidr_key(peer, addr))
+	if (peer->sa.ss_family == AF_UNIX) {
+		src_key_uid(peer->cred.uid, src);
+		return true;
+	}
+	if (!cidr_key((const struct sockaddr *)&peer->sa, addr))
 		memset(addr, 0, sizeof(addr));
 	if (!acl_allows(cfg->access.allow, cfg->access.n_allow,
 	    cfg->access.deny, cfg->access.n_deny, addr))
-		return ADMIT_DENIED;
+		return false;
 	src_key(addr, cfg->ipv6_prefix, src);
+	return true;
+}
+
+enum admit_verdict
+admit_check(struct admit *a, const struct config *cfg,
+    const struct peer *peer, struct conn_release *ticket)
+{
+	enum admit_verdict v;
+	unsigned char src[16];
+
+	if (!source_of(cfg, peer, src))
+		return ADMIT_DENIED;
 	if (cfg->connection_rate > 0 &&
 	    (v = rate_check(a, cfg->connection_rate, src)) != ADMIT_OK)
 		return v;
@@ -207,7 +227,7 @@ admit_check(struct admit *a, const struct config *cfg,
 
 void
 admit_refuse(struct admit *a, const struct config *cfg, int fd,
-    const struct sockaddr *peer, socklen_t peerlen, enum admit_verdict v)
+    const struct peer *peer, enum admit_verdict v)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char who[ADDR_STRLEN], why[64];
@@ -219,7 +239,7 @@ admit_refuse(struct admit *a, const struct config *cfg, int fd,
 	atomic_fetch_add(&stats.refused, 1);
 	if (!log_limit_ok(&a->refusals, REFUSED_LOG_EVERY_MS, &held))
 		return;
-	addr_format(peer, peerlen, who, sizeof(who));
+	peer_format(peer, who, sizeof(who));
 	admit_reason(v, cfg, why, sizeof(why));
 	log_warning("refused %s: %s (%lu more refused since the last such "
 	    "line)", who, why, held);

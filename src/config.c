@@ -53,6 +53,8 @@ enum kind {
 	K_LEVEL,	/* int, enum log_level */
 	K_USER,		/* char *, a known user name */
 	K_GROUP,	/* char *, a known group name */
+	K_FILE_MODE,	/* unsigned, octal permissions */
+	K_GID,		/* char *, a known group name or a number */
 };
 
 struct key {
@@ -100,6 +102,10 @@ static const struct key keys[] = {
 	    offsetof(struct config, reuse_port), 0, 0 },
 	{ "server", "user", K_USER, offsetof(struct config, user), 0, 0 },
 	{ "server", "group", K_GROUP, offsetof(struct config, group), 0, 0 },
+	{ "server", "unix_mode", K_FILE_MODE,
+	    offsetof(struct config, unix_mode), 0, 0777 },
+	{ "server", "unix_group", K_GID, offsetof(struct config, unix_group),
+	    0, 0 },
 	{ "talk", "reply", K_BOOL, offsetof(struct config, talk.reply), 0, 0 },
 	{ "talk", "stop_word", K_STRING,
 	    offsetof(struct config, talk.stop_word), 0, 0 },
@@ -256,6 +262,10 @@ config_new(void)
 	cfg->talk.greeting = strdup("");
 	cfg->user = strdup("");
 	cfg->group = strdup("");
+	/* Owner and group: a group for the clients, no one else. */
+	cfg->unix_mode = 0660;
+	cfg->unix_group = strdup("");
+	cfg->unix_gid = (gid_t)-1;
 	cfg->talk.max_line = 4096;
 	cfg->log.level = LEVEL_INFO;
 	cfg->log.connections = true;
@@ -264,7 +274,8 @@ config_new(void)
 	cfg->log.talk_lines_total = 1000;
 	cfg->log.talk_bytes_total = 1 * MB;
 	if (cfg->talk.stop_word == NULL || cfg->talk.greeting == NULL ||
-	    cfg->user == NULL || cfg->group == NULL) {
+	    cfg->user == NULL || cfg->group == NULL ||
+	    cfg->unix_group == NULL) {
 		config_unref(cfg);
 		return NULL;
 	}
@@ -292,6 +303,7 @@ config_free(struct config *cfg)
 	free(cfg->talk.greeting);
 	free(cfg->user);
 	free(cfg->group);
+	free(cfg->unix_group);
 	free(cfg->access.allow);
 	free(cfg->access.deny);
 	free(cfg);
@@ -432,12 +444,56 @@ not_one_of(const char *value, const char *valid, char *why, size_t whylen)
 	return -1;
 }
 
+/* Replaces the string at field with a copy of value. */
+static int
+set_string(char *field, const char *value, char *why, size_t whylen)
+{
+	char *copy;
+
+	if ((copy = strdup(value)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	free(*(char **)(void *)field);
+	*(char **)(void *)field = copy;
+	return 0;
+}
+
+/*
+ * A group name, or else a number, as chown(1) reads one; "" is none,
+ * (gid_t)-1.  A number is taken as it is: a file's group need not be in
+ * the group database.
+ */
+static int
+group_id(const char *value, gid_t *gid, char *why, size_t whylen)
+{
+	unsigned long long v;
+	struct group *gr;
+	char reason[128];
+
+	*gid = (gid_t)-1;
+	if (*value == '\0')
+		return 0;
+	if ((gr = getgrnam(value)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (parse_uint(value, 0, (gid_t)-2, &v, reason, sizeof(reason)) == 0) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	if (strspn(value, "0123456789") == strlen(value))
+		return value_error(why, whylen, value, "is out of range (a "
+		    "group number is 0 to 4294967294)");
+	return value_error(why, whylen, value, "is not a known group");
+}
+
 /* Stores value into cfg for key k; on error writes the reason. */
 static int
 set_value(struct config *cfg, const struct key *k, const char *value,
     char *why, size_t whylen)
 {
-	char *field = (char *)cfg + k->offset, *copy, esc[64], names[128];
+	char *field = (char *)cfg + k->offset, esc[64], names[128];
 	const struct proto *proto;
 	unsigned long long v, max;
 	int n;
@@ -464,6 +520,15 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		    (unsigned long long *)(void *)field, why, whylen);
 	case K_BOOL:
 		return parse_bool(value, (bool *)(void *)field, why, whylen);
+	case K_FILE_MODE:
+		if (parse_mode(value, k->max, &v, why, whylen) != 0)
+			return -1;
+		*(unsigned *)(void *)field = (unsigned)v;
+		return 0;
+	case K_GID:
+		if (group_id(value, &cfg->unix_gid, why, whylen) != 0)
+			return -1;
+		return set_string(field, value, why, whylen);
 	case K_USER:
 	case K_GROUP:
 		if (*value != '\0' && (k->kind == K_USER ?
@@ -475,13 +540,7 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		}
 		/* FALLTHROUGH */
 	case K_STRING:
-		if ((copy = strdup(value)) == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		free(*(char **)(void *)field);
-		*(char **)(void *)field = copy;
-		return 0;
+		return set_string(field, value, why, whylen);
 	case K_MODE:
 		if ((proto = proto_find(value)) != NULL) {
 			cfg->mode = proto;
@@ -848,9 +907,14 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 		snprintf(buf, sizeof(buf), "%s",
 		    *(const bool *)(const void *)field ? "yes" : "no");
 		break;
+	case K_FILE_MODE:
+		snprintf(buf, sizeof(buf), "%04o",
+		    *(const unsigned *)(const void *)field);
+		break;
 	case K_STRING:
 	case K_USER:
 	case K_GROUP:
+	case K_GID:
 		str = *(char *const *)(const void *)field;
 		/* " ;" would start a comment: keep a leading ';' a value. */
 		fprintf(fp, "%s =%s%s\n", k->name, *str == ';' ? "" : " ",

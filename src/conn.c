@@ -216,8 +216,8 @@ conn_main(void *arg)
 }
 
 struct conn *
-conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
-    socklen_t peerlen, const struct conn_release *release, struct config *cfg)
+conn_new(struct conn_set *set, int fd, const struct peer *peer,
+    const struct conn_release *release, struct config *cfg)
 {
 	struct conn *c;
 
@@ -230,7 +230,7 @@ conn_new(struct conn_set *set, int fd, const struct sockaddr *peer,
 	c->release = *release;
 	c->sess.cfg = config_ref(cfg);
 	c->set = set;
-	addr_format(peer, peerlen, c->sess.peer, sizeof(c->sess.peer));
+	peer_format(peer, c->sess.peer, sizeof(c->sess.peer));
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	atomic_init(&c->sess.active_ms, clock_coarse_ms());
 	atomic_fetch_add(&stats.active, 1);

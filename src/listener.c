@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "units.h"
+#include "unix.h"
 
 /*
  * What each kind of listening socket is made of, and how it is served:
@@ -57,6 +58,9 @@ static void fd_close(struct listener *);
 static const struct kind kinds[] = {
 	[TRANSPORT_TCP] = { "TCP", SOCK_STREAM, { AF_INET, AF_INET6, 0 }, true,
 	    tcp_open, NULL, tcp_retune, fd_close },
+	/* The socket file's life is unix.c's. */
+	[TRANSPORT_UNIX] = { "Unix", SOCK_STREAM, { AF_UNIX, 0 }, true,
+	    unix_open, NULL, unix_retune, unix_close },
 };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -287,6 +291,13 @@ port_of(const struct bind_addr *ba)
 	    sin6->sin6_port);
 }
 
+/* A fixed port, or a Unix socket's path: the address alone names it. */
+static bool
+fixed(const struct bind_addr *ba)
+{
+	return ba->sa.ss_family == AF_UNIX || port_of(ba) != 0;
+}
+
 /*
  * Whether entry w may keep running socket l.  A fixed port is the same
  * socket when the address it is bound to is the same, whatever the text
@@ -298,7 +309,7 @@ can_keep(const struct want *w, const struct listener *l)
 {
 	if (w->addr.kind != l->kind)
 		return false;
-	if (port_of(&w->addr) != 0)
+	if (fixed(&w->addr))
 		return bind_addr_same(&w->addr, &l->at);
 	return strcmp(w->spec, l->spec) == 0 && w->nth == l->nth &&
 	    bind_addr_same_host(&w->addr, &l->at);
@@ -326,7 +337,7 @@ plan_keep(struct plan *pl, const struct listeners *old)
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < pl->n; i++) {
 			w = &pl->v[i];
-			if ((port_of(&w->addr) == 0) != (pass == 1))
+			if (!fixed(&w->addr) != (pass == 1))
 				continue;
 			for (j = 0; j < old->n && w->old < 0; j++)
 				if (!pl->claimed[j] &&
@@ -558,6 +569,7 @@ check_inherited(int fd, struct listener *l)
 		return -1;
 	}
 	l->kind = (enum transport)kind;
+	l->at.kind = l->kind;
 	len = sizeof(v6only);
 	if (ss->ss_family == AF_INET6)
 		getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &len);

@@ -27,10 +27,30 @@ src_key(const unsigned char addr[16], unsigned ipv6_prefix,
 	unsigned i;
 
 	memcpy(key, addr, 16);
-	if (cidr_key_is_v4(addr))
-		return;		/* IPv4: every address is its own source */
+	if (cidr_key_is_v4(addr) || src_key_is_uid(addr))
+		return;		/* each IPv4 address, each uid: a source */
 	for (i = ipv6_prefix; i < 128; i++)
 		key[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
+}
+
+/* ff00::/96: a uid in the last 4 bytes, in network order. */
+static const unsigned char uid_prefix[12] = { 0xff, 0x00 };
+
+void
+src_key_uid(uid_t uid, unsigned char key[16])
+{
+	uint32_t u = (uint32_t)uid;
+	int i;
+
+	memcpy(key, uid_prefix, sizeof(uid_prefix));
+	for (i = 15; i >= 12; i--, u >>= 8)
+		key[i] = (unsigned char)(u & 0xff);
+}
+
+bool
+src_key_is_uid(const unsigned char key[16])
+{
+	return memcmp(key, uid_prefix, sizeof(uid_prefix)) == 0;
 }
 
 size_t

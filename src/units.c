@@ -149,6 +149,27 @@ parse_duration(const char *s, unsigned long long min_ms,
 }
 
 int
+parse_mode(const char *s, unsigned long long max, unsigned long long *out,
+    char *why, size_t whylen)
+{
+	char what[64];
+	unsigned long long v;
+
+	if (*s == '\0' || strspn(s, "01234567") != strlen(s))
+		return value_error(why, whylen, s, "is not an octal mode (such "
+		    "as 0660)");
+	errno = 0;
+	v = strtoull(s, NULL, 8);
+	if (errno == ERANGE || v > max) {
+		snprintf(what, sizeof(what), "is out of range (0 to 0%llo)",
+		    max);
+		return value_error(why, whylen, s, what);
+	}
+	*out = v;
+	return 0;
+}
+
+int
 parse_bool(const char *s, bool *out, char *why, size_t whylen)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };

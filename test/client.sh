@@ -9,6 +9,9 @@
 #   conn_open VAR [HOST [PORT]], conn_send FD DATA, conn_close FD,
 #   conn_expect FD EXPECTED [SECONDS] [WHAT],
 #   conn_expect_eof FD SECONDS WHAT, conn_expect_silence FD SECONDS WHAT
+# Held through a fifo, for clients bash cannot be (nc -U, nc in a
+# container): hold_run NAME COMMAND..., hold_say NAME TEXT REPLY WHAT,
+#   hold_close NAME WHAT
 
 # nc_send INPUT-FILE OUTPUT-FILE [NC-ARGS...]: one nc session with
 # half-close (-N) to 127.0.0.1:$PORT unless NC-ARGS give host and port.
@@ -102,4 +105,47 @@ conn_expect_silence() {
 conn_close() {
 	local fd=$1
 	exec {fd}>&-
+}
+
+# hold_run NAME COMMAND...: runs the client COMMAND in the background,
+# its input the fifo $T/NAME.in (held open here), its output in
+# $T/NAME.out; _hpid[NAME] is its pid.  It does not inherit the other
+# held fifos: each client ends when its own is closed.
+declare -A _hfd=() _hpid=()
+hold_run() {
+	local name=$1 fd
+	shift
+	mkfifo "$T/$name.in" || fail "mkfifo $T/$name.in"
+	: > "$T/$name.want"
+	(
+		for fd in "${_hfd[@]}"; do
+			exec {fd}>&-
+		done
+		exec "$@"
+	) < "$T/$name.in" > "$T/$name.out" 2> "$T/$name.err" &
+	_hpid[$name]=$!
+	exec {fd}> "$T/$name.in"
+	_hfd[$name]=$fd
+}
+
+# hold_say NAME TEXT REPLY WHAT: sends TEXT on the held connection NAME
+# and waits (5 s) for REPLY to follow what came back before.
+hold_say() {
+	( trap '' PIPE; printf '%s' "$2" >&"${_hfd[$1]}" ) 2>/dev/null ||
+	    fail "$4: cannot write to the held connection $1 (closed?)"
+	printf '%s' "$3" >> "$T/$1.want"
+	_hs=$1
+	wait_for 5 'cmp -s "$T/$_hs.want" "$T/$_hs.out"' ||
+	    fail "$4: the held connection $1 got $(_show_file "$T/$1.out"), want $(_show_file "$T/$1.want")"
+}
+
+# hold_close NAME WHAT: half-closes the held connection; its client must
+# end (10 s).
+hold_close() {
+	local fd=${_hfd[$1]}
+	exec {fd}>&-
+	_hc=${_hpid[$1]}
+	wait_for 10 '! alive "$_hc"' ||
+	    fail "$2: the client of the held connection $1 still runs 10 s after its half-close"
+	wait "$_hc" 2>/dev/null
 }

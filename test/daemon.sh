@@ -61,7 +61,8 @@ talk_conf() {
 # --- running echod ---------------------------------------------------------------
 
 # start_echod CONF [ARGS...]: starts echod in the background with stderr in
-# $LOG, waits (5 s) for its "listening on" line, sets PID, PORT and PORTS.
+# $LOG, waits (5 s) for its "listening on" line, sets PID, PORT and PORTS
+# (none when it listens on Unix sockets only).
 start_echod() {
 	local conf=$1 st
 	shift
@@ -80,9 +81,9 @@ start_echod() {
 		fail "echod exited with status $st before logging 'listening on': $(head -c 300 "$LOG" | cat -v)"
 	fi
 	parse_ports
-	(( ${#PORTS[@]} )) ||
+	(( ${#PORTS[@]} )) || grep -q '^<[0-7]>listening on unix:' "$LOG" ||
 	    fail "no port in the 'listening on' line: $(grep -m1 'listening on ' "$LOG" | cat -v)"
-	PORT=${PORTS[0]}
+	PORT=${PORTS[0]-}
 	BASE_TASKS=1
 	if sanitized; then
 		local a=(/proc/"$PID"/task/*)

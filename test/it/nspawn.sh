@@ -234,39 +234,25 @@ ct_roundtrip() {
 	assert_file "$T/rt.out" "$3" "$4"
 }
 
+# ct_uroundtrip DATA GROUPS-OPTION: one nc -N -U session to $USOCK in
+# the container, as nobody with setpriv's GROUPS-OPTION; DATA must come
+# back.
+USOCK=/run/echod/echod.sock
+ct_uroundtrip() {
+	local rc
+	printf '%s' "$1" > "$T/rt.in"
+	in_ct setpriv --reuid=nobody --regid=nogroup "$2" \
+	    nc -N -U "$USOCK" < "$T/rt.in" > "$T/rt.out" 2> "$T/nc.err"
+	rc=$?
+	(( rc == 0 )) ||
+	    fail "nc -N -U $USOCK as nobody ($2) exited with status $rc: $(head -c 200 "$T/nc.err")"
+	assert_file "$T/rt.out" "$1" "echo through $USOCK as nobody ($2)"
+}
+
 # hold_open NAME: a connection to 127.0.0.1:7 in the container, held by
-# an nc fed through the fifo $T/NAME.in, its replies in $T/NAME.out.
-declare -A _hfd=() _hpid=()
+# an nc fed through the fifo $T/NAME.in (test/client.sh's hold_run).
 hold_open() {
-	local fd
-	mkfifo "$T/$1.in" || fail "mkfifo $T/$1.in"
-	: > "$T/$1.want"
-	nsenter -t "$LEADER" -n nc -N 127.0.0.1 7 < "$T/$1.in" > "$T/$1.out" \
-	    2> "$T/$1.err" &
-	_hpid[$1]=$!
-	exec {fd}> "$T/$1.in"
-	_hfd[$1]=$fd
-}
-
-# hold_say NAME TEXT REPLY WHAT: sends TEXT on the held connection NAME
-# and waits (5 s) for REPLY to follow what came back before.
-hold_say() {
-	( trap '' PIPE; printf '%s' "$2" >&"${_hfd[$1]}" ) 2>/dev/null ||
-	    fail "$4: cannot write to the held connection $1 (closed?)"
-	printf '%s' "$3" >> "$T/$1.want"
-	_hs=$1
-	wait_for 5 'cmp -s "$T/$_hs.want" "$T/$_hs.out"' ||
-	    fail "$4: the held connection $1 got $(_show_file "$T/$1.out"), want $(_show_file "$T/$1.want")"
-}
-
-# hold_close NAME WHAT: half-closes the held connection; nc must end.
-hold_close() {
-	local fd=${_hfd[$1]}
-	exec {fd}>&-
-	_hc=${_hpid[$1]}
-	wait_for 10 '! alive "$_hc"' ||
-	    fail "$2: nc on the held connection $1 still runs 10 s after its half-close"
-	wait "$_hc" 2>/dev/null
+	hold_run "$1" nsenter -t "$LEADER" -n nc -N 127.0.0.1 7
 }
 
 # --- the case ----------------------------------------------------------------------
@@ -451,6 +437,34 @@ t_service() {
 	ct_roundtrip 127.0.0.1 $'back\n' $'back\n' "echo after the restart"
 	sc stop echod.service
 	assert_prop Result success
+
+	STEP="Unix socket"
+	# As echod(8) says: RuntimeDirectory=echod, and for unix_group a
+	# group the service is in and chown(2).  At debug level, so that
+	# echod says it removed its socket file (systemd then removes the
+	# directory).
+	dropin unix <<< $'[Service]\nRuntimeDirectory=echod'
+	dropin unix-group <<< $'[Service]\nSupplementaryGroups=daemon\nSystemCallFilter=@chown'
+	_conf_set level debug
+	in_ct sed -i -E -e "s|^listen = .*|&\\nlisten = unix:$USOCK|" \
+	    -e 's|^unix_group =.*|unix_group = daemon|' "$CONF" ||
+	    fail "cannot add the Unix socket to $CONF"
+	sc start echod.service
+	in_ct stat -c '%F %a %G' /run/echod "$USOCK" > "$T/stat" 2>&1
+	assert_eq $'directory 755 echod\nsocket 660 daemon' "$(cat "$T/stat")" \
+	    "/run/echod's and $USOCK's type, mode and group"
+	ct_uroundtrip $'over unix\n' --groups=daemon
+	assert_journal 5 "unix:pid="
+	[[ $(journal | grep -m1 'unix:pid=') =~ ,uid=65534,gid=65534:\ connected ]] ||
+	    fail "the journal does not name the client as uid 65534: $(journal | grep -m1 'unix:pid=')"
+	printf 'x\n' > "$T/rt.in"
+	in_ct setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    nc -N -U "$USOCK" < "$T/rt.in" > "$T/rt.out" 2>&1 &&
+	    fail "a client outside group daemon got through: $(head -c 200 "$T/rt.out")"
+	ct_roundtrip 127.0.0.1 $'tcp too\n' $'tcp too\n' "echo on 127.0.0.1:7 beside the Unix socket"
+	sc stop echod.service
+	assert_journal 5 "unix:$USOCK: removed the socket file"
+	in_ct test ! -e /run/echod || fail "/run/echod is still there after the stop"
 
 	STEP="sanitizer reports"
 	journal > "$T/journal"

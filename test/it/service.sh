@@ -105,6 +105,48 @@ t_units_verify() {
 	    fail "systemd-analyze verify (status $rc): $(head -c 400 "$T/verify.out")"
 }
 
+# The drop-ins echod(8) gives for a Unix socket under the service:
+# RuntimeDirectory=echod for /run/echod (ProtectSystem=strict leaves the
+# rest of /run read-only), and for unix_group a group the service is in
+# and chown(2), which the unit's SystemCallFilter= denies otherwise.
+_unix_dropins() {
+	printf '[Service]\nRuntimeDirectory=echod\n' > "$1/unix.conf" &&
+	    printf '[Service]\nSupplementaryGroups=%s\nSystemCallFilter=@chown\n' \
+		"$2" > "$1/unix-group.conf" || fail "cannot write the drop-ins in $1"
+}
+
+# systemd-analyze verify takes the unit with them, it keeps AF_UNIX, and
+# its exposure stays within bounds.
+t_units_unix_dropin() {
+	local d rc
+	_units "$T/src"
+	mkdir -p "$T/units/echod.service.d" "$T/man/man8" "$T/man/man5" &&
+	    cp "$_svc" "$T/units/" &&
+	    ln -s "$SRC/man/echod.8" "$T/man/man8/echod.8" &&
+	    ln -s "$SRC/man/echod.conf.5" "$T/man/man5/echod.conf.5" ||
+	    fail "cannot set up $T/units"
+	d=$T/units/echod.service.d
+	# The drop-ins are read: a misspelt key in one is reported.
+	printf '[Service]\nRuntimeDirectroy=echod\n' > "$d/unix.conf"
+	MANPATH=$T/man timeout -k 2 30 systemd-analyze verify \
+	    "$T/units/echod.service" < /dev/null > "$T/bad.out" 2>&1
+	grep -qF "unix.conf:2: Unknown key 'RuntimeDirectroy'" "$T/bad.out" ||
+	    fail "systemd-analyze verify did not read the drop-in: $(head -c 300 "$T/bad.out")"
+	_unix_dropins "$d" daemon
+	MANPATH=$T/man timeout -k 2 30 systemd-analyze verify \
+	    "$T/units/echod.service" < /dev/null > "$T/verify.out" 2>&1
+	rc=$?
+	(( rc == 0 )) && [[ ! -s $T/verify.out ]] ||
+	    fail "systemd-analyze verify with the drop-ins (status $rc): $(head -c 400 "$T/verify.out")"
+	_unit_value "$_svc" RestrictAddressFamilies
+	[[ " $_val " == *" AF_UNIX "* ]] ||
+	    fail "RestrictAddressFamilies=$_val lacks AF_UNIX (listen = unix:/PATH)"
+	timeout -k 2 30 systemd-analyze security --offline=yes \
+	    "$T/units/echod.service" < /dev/null > "$T/sec.out" 2> "$T/sec.err" ||
+	    fail "systemd-analyze security --offline=yes failed: $(head -c 300 "$T/sec.err")"
+	assert_exposure "$T/sec.out" " with the Unix socket drop-ins"
+}
+
 t_units_security() {
 	_units "$T/src"
 	timeout -k 2 30 systemd-analyze security --offline=yes "$_svc" \
@@ -215,6 +257,7 @@ t_units_syscalls() {
 	socat -u UNIX-RECV:"$T/notify" - > "$T/notify.out" 2>"$T/socat.err" &
 	wait_for 5 '[[ -S $T/notify ]]' || fail "socat did not create $T/notify"
 	echo_conf "$T/echod.conf"
+	printf 'listen = unix:%s\n' "$T/traced.sock" >> "$T/echod.conf"
 	: > "$LOG"
 	NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=200000 \
 	    strace -f -qq -o "$T/trace" "$ECHOD" -c "$T/echod.conf" \
@@ -232,6 +275,7 @@ t_units_syscalls() {
 	wait_for 5 'grep -q "^WATCHDOG=1" "$T/notify.out"' ||
 	    fail "no WATCHDOG=1 from echod: $(head -c 200 "$T/notify.out")"
 	roundtrip traced traced "echo under strace"
+	roundtrip unix unix "echo over Unix under strace" -U "$T/traced.sock"
 	kill -HUP "$PID"
 	assert_reloaded 5 "$T/echod.conf"
 	kill -USR1 "$PID"

@@ -199,6 +199,45 @@ source_keys(void **state)
 	assert_memory_not_equal(ka, kb, 16);
 }
 
+/*
+ * A Unix socket's client is its uid: a key no IP client's can be, cut to
+ * any ipv6_prefix, and which no prefix merges with another uid's.
+ */
+static void
+uid_source_keys(void **state)
+{
+	static const char *const ips[] = {
+		"0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "::1",
+		"::3e8", "2001:db8::3e8", "fe80::1", "fc00::3e8",
+		"feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+	unsigned char a[16], b[16], k[16];
+	unsigned prefix;
+	size_t i;
+
+	(void)state;
+	src_key_uid(1000, a);
+	src_key_uid(1001, b);
+	assert_true(src_key_is_uid(a));
+	assert_memory_not_equal(a, b, 16);
+	src_key_uid(0, b);
+	assert_true(src_key_is_uid(b));
+	assert_memory_not_equal(a, b, 16);
+	for (prefix = 1; prefix <= 128; prefix++) {
+		src_key(a, prefix, k);
+		assert_memory_equal(k, a, 16);
+	}
+	for (i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		key_of(ips[i], b);
+		for (prefix = 1; prefix <= 128; prefix++) {
+			src_key(b, prefix, k);
+			if (src_key_is_uid(k))
+				fail_msg("%s cut to /%u is a uid's key", ips[i],
+				    prefix);
+		}
+	}
+}
+
 static bool
 always(const struct src *e, void *arg)
 {
@@ -255,6 +294,7 @@ run_acl_tests(void)
 		cmocka_unit_test(ipv4_mapped_matches_ipv4_rules),
 		cmocka_unit_test(the_rule),
 		cmocka_unit_test(source_keys),
+		cmocka_unit_test(uid_source_keys),
 		cmocka_unit_test(table_grows_and_deletes),
 	};
 

@@ -362,15 +362,38 @@ rate_config(const char *text)
 	return cfg;
 }
 
+/* A peer from IPv4 address ip, as accept() gives it. */
+static struct peer
+peer_v4(const char *ip)
+{
+	struct peer p = { .len = sizeof(struct sockaddr_in) };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&p.sa;
+
+	sin->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &sin->sin_addr), 1);
+	return p;
+}
+
 /* Admission for a client from ip; on ADMIT_OK, *ticket gives it back. */
 static enum admit_verdict
 admit_ip(struct admit *a, const struct config *cfg, const char *ip,
     struct conn_release *ticket)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct peer p = peer_v4(ip);
 
-	assert_int_equal(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	return admit_check(a, cfg, (struct sockaddr *)&sin, ticket);
+	return admit_check(a, cfg, &p, ticket);
+}
+
+/* The same for a Unix socket's client of that uid (unnamed, as most are). */
+static enum admit_verdict
+admit_uid(struct admit *a, const struct config *cfg, uid_t uid,
+    struct conn_release *ticket)
+{
+	struct peer p = { .len = sizeof(sa_family_t),
+	    .cred = { .pid = 1234, .uid = uid, .gid = 5678 } };
+
+	p.sa.ss_family = AF_UNIX;
+	return admit_check(a, cfg, &p, ticket);
 }
 
 static enum admit_verdict
@@ -455,7 +478,8 @@ uncounted_source_not_let_in(void **state)
 {
 	struct config *cfg = rate_config("[server]\n"
 	    "max_connections_per_ip = 0\n");
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct peer p = { .len = sizeof(struct sockaddr_in6) };
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&p.sa;
 	struct conn_release ticket;
 	struct admit a;
 	uint32_t i;
@@ -464,19 +488,20 @@ uncounted_source_not_let_in(void **state)
 
 	(void)state;
 	assert_int_equal(admit_init(&a), 0);
+	sin6->sin6_family = AF_INET6;
 	/*
 	 * A source the table cannot count (here: its chain is full; in
 	 * practice, no memory) is refused even with no per-source limit:
 	 * let in uncounted, its end would uncount another connection.
 	 */
 	for (i = 0; n <= SRCTAB_MAX_CHAIN; i++) {
-		v6_64(i, sin6.sin6_addr.s6_addr);	/* a /64 of its own */
+		v6_64(i, sin6->sin6_addr.s6_addr);	/* a /64 of its own */
 		if (n == 0)
-			slot = srctab_slot(&a.open, sin6.sin6_addr.s6_addr);
-		else if (srctab_slot(&a.open, sin6.sin6_addr.s6_addr) != slot)
+			slot = srctab_slot(&a.open, sin6->sin6_addr.s6_addr);
+		else if (srctab_slot(&a.open, sin6->sin6_addr.s6_addr) != slot)
 			continue;
-		assert_int_equal(admit_check(&a, cfg, (struct sockaddr *)&sin6,
-		    &ticket), n < SRCTAB_MAX_CHAIN ? ADMIT_OK : ADMIT_PER_IP);
+		assert_int_equal(admit_check(&a, cfg, &p, &ticket),
+		    n < SRCTAB_MAX_CHAIN ? ADMIT_OK : ADMIT_PER_IP);
 		n++;
 	}
 	assert_int_equal(a.open.n, SRCTAB_MAX_CHAIN);
@@ -525,6 +550,69 @@ per_ip_count_given_back(void **state)
 	config_unref(cfg);
 }
 
+/*
+ * A Unix socket's clients are counted by uid: each uid on its own, none
+ * with an IP source, even with ipv6_prefix = 1 (which makes every IPv6
+ * address in a half of the space one source); and [access] rules, which
+ * are about IP addresses, do not apply to them.
+ */
+static void
+per_uid_count(void **state)
+{
+	struct config *cfg = rate_config("[server]\n"
+	    "max_connections_per_ip = 2\nipv6_prefix = 1\n"
+	    "[access]\ndeny = 0.0.0.0/0\ndeny = ::/0\n");
+	struct conn_release t[6];
+	struct admit a;
+	int i;
+
+	(void)state;
+	assert_int_equal(admit_init(&a), 0);
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t[0]), ADMIT_OK);
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t[1]), ADMIT_OK);
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t[2]), ADMIT_PER_IP);
+	/* Other uids, 0 and the highest included, have counts of their own. */
+	assert_int_equal(admit_uid(&a, cfg, 1001, &t[2]), ADMIT_OK);
+	assert_int_equal(admit_uid(&a, cfg, 0, &t[3]), ADMIT_OK);
+	assert_int_equal(admit_uid(&a, cfg, (uid_t)-2, &t[4]), ADMIT_OK);
+	assert_int_equal(a.open.n, 4);
+	/* IP clients are still denied by [access]: the rules hold for them. */
+	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &t[5]), ADMIT_DENIED);
+
+	give_back(&t[0]);
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t[0]), ADMIT_OK);
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t[5]), ADMIT_PER_IP);
+	for (i = 0; i < 5; i++)
+		give_back(&t[i]);
+	assert_int_equal(a.open.n, 0);
+	admit_free(&a);
+	config_unref(cfg);
+}
+
+/* connection_rate is per uid too. */
+static void
+rate_per_uid(void **state)
+{
+	struct config *cfg = rate_config("[server]\nconnection_rate = 2\n"
+	    "max_connections_per_ip = 0\n");
+	struct conn_release t;
+	struct admit a;
+	int i;
+
+	(void)state;
+	assert_int_equal(admit_init(&a), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(admit_uid(&a, cfg, 1000, &t), ADMIT_OK);
+		give_back(&t);
+	}
+	assert_int_equal(admit_uid(&a, cfg, 1000, &t), ADMIT_RATE);
+	assert_int_equal(admit_uid(&a, cfg, 1001, &t), ADMIT_OK);
+	give_back(&t);
+	assert_int_equal(a.rates.n, 2);
+	admit_free(&a);
+	config_unref(cfg);
+}
+
 /* Waits up to 5 s for the wake-ups of n finished connections. */
 static void
 wait_ended(struct conn_set *set, uint64_t n)
@@ -553,7 +641,7 @@ connection_gives_count_back(void **state)
 {
 	struct config *cfg = rate_config("[server]\n"
 	    "max_connections_per_ip = 1\n[log]\nconnections = no\n");
-	struct sockaddr_in peer = { .sin_family = AF_INET };
+	struct peer peer = peer_v4("192.0.2.1");
 	struct conn_release ticket;
 	struct conn_set set;
 	struct admit a;
@@ -561,15 +649,13 @@ connection_gives_count_back(void **state)
 	int sv[2];
 
 	(void)state;
-	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr), 1);
 	assert_int_equal(admit_init(&a), 0);
 	assert_int_equal(conn_set_init(&set), 0);
 
 	/* A worker that ends once its client has closed. */
 	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket), ADMIT_OK);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = conn_new(&set, sv[0], (struct sockaddr *)&peer, sizeof(peer),
-	    &ticket, cfg);
+	c = conn_new(&set, sv[0], &peer, &ticket, cfg);
 	assert_non_null(c);
 	assert_int_equal(conn_start(c), 0);
 	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket),
@@ -581,8 +667,7 @@ connection_gives_count_back(void **state)
 	/* One never served. */
 	assert_int_equal(admit_ip(&a, cfg, "192.0.2.1", &ticket), ADMIT_OK);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	c = conn_new(&set, sv[0], (struct sockaddr *)&peer, sizeof(peer),
-	    &ticket, cfg);
+	c = conn_new(&set, sv[0], &peer, &ticket, cfg);
 	assert_non_null(c);
 	conn_drop(c);
 	close(sv[1]);
@@ -624,6 +709,8 @@ run_srctab_tests(void)
 		cmocka_unit_test(rate_holds_past_the_table_limit),
 		cmocka_unit_test(uncounted_source_not_let_in),
 		cmocka_unit_test(per_ip_count_given_back),
+		cmocka_unit_test(per_uid_count),
+		cmocka_unit_test(rate_per_uid),
 		cmocka_unit_test(connection_gives_count_back),
 		cmocka_unit_test(shared_refusal_says_so),
 	};
