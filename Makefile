@@ -79,9 +79,10 @@ BUILD_DEPS = pkg-config libinih-dev
 # unit's system call filter against what echod does; mandoc for -Tlint;
 # iproute2 for ss (a listening socket's queue length); time (GNU) for the
 # peak memory of reading a huge config file; systemd-container for
-# systemd-nspawn, to run the unit under a booted systemd.
+# systemd-nspawn, to run the unit under a booted systemd; haproxy for the
+# scale-out test in front of several echod (etc/haproxy-echod.cfg.example).
 TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
-	iproute2 time systemd-container
+	iproute2 time systemd-container haproxy
 
 # echod@.service: an instance per configuration file (several on one
 # machine, echod(8)); made from its .in file as echod.service is.

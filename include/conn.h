@@ -41,8 +41,8 @@ struct conn_release {
 /*
  * What a worker does before its protocol, for a connection accepted
  * before its client is known (behind a proxy, relay.c): fn(ctx, c) may
- * set c->release, rename the peer (conn_rename()) and log it as
- * connected; false closes the connection unserved.
+ * set c->release and c->quiet, rename the peer (conn_rename()) and log it
+ * as connected; false closes the connection unserved.
  */
 struct conn_gate {
 	bool (*fn)(void *ctx, struct conn *c);
@@ -54,6 +54,7 @@ struct conn {
 	struct conn_set *set;
 	struct conn_release release;	/* given back in conn_end() */
 	struct conn_gate gate;		/* none: fn is NULL */
+	bool quiet;		/* "closed" at debug level (health checks) */
 	struct timespec started;
 	struct conn *prev, *next;
 };

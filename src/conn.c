@@ -212,8 +212,9 @@ conn_main(void *arg)
 	cfg->mode->session(&c->sess);
 	why = c->sess.end_reason;
 	if (cfg->log.connections)
-		log_info("%s: closed after %.3f s, %llu bytes in, %llu bytes "
-		    "out%s%s%s", c->sess.peer, seconds_since(&c->started),
+		log_msg(c->quiet ? LEVEL_DEBUG : LEVEL_INFO, "%s: closed after "
+		    "%.3f s, %llu bytes in, %llu bytes out%s%s%s",
+		    c->sess.peer, seconds_since(&c->started),
 		    c->sess.bytes_in, c->sess.bytes_out, why ? " (" : "",
 		    why ? why : "", why ? ")" : "");
 	conn_end(c);

@@ -187,6 +187,8 @@ relay_gate(void *ctx, struct conn *c)
 		return false;
 	}
 	c->release = ticket;
+	/* A proxy's health checks would fill the log: one every few s. */
+	c->quiet = h.command == PROXY_CMD_LOCAL;
 	if (h.addrs)
 		conn_rename(c, who);
 	if (!cfg->log.connections)
@@ -195,7 +197,8 @@ relay_gate(void *ctx, struct conn *c)
 		log_info("%s: connected via proxy %s (%lu active)", who, via,
 		    atomic_load(&stats.active));
 	else
-		log_info("%s: connected (%lu active; the proxy's own, %s)",
-		    via, atomic_load(&stats.active), own_kind(&h));
+		log_msg(c->quiet ? LEVEL_DEBUG : LEVEL_INFO, "%s: connected "
+		    "(%lu active; the proxy's own, %s)", via,
+		    atomic_load(&stats.active), own_kind(&h));
 	return true;
 }

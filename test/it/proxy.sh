@@ -101,13 +101,15 @@ t_v2_tlv_and_ipv6_client() {
 	assert_log_re 5 '^<6>\[2001:db8::1\]:40001: closed after [0-9.]+ s, 100000 bytes in, 100000 bytes out$'
 }
 
-# A LOCAL command (a health check) is the proxy's own connection.
+# A LOCAL command (a health check) is the proxy's own connection, logged
+# at debug level only: a proxy checks every few seconds.
 t_v2_local() {
 	proxy_conf
-	start_echod "$T/echod.conf"
+	start_echod "$T/echod.conf" -d
 	v2 LOCAL
 	relay "$_b" $'ping\n' $'ping\n' "a LOCAL connection"
-	assert_log_re 5 '^<6>127\.0\.0\.1:[0-9]+: connected \(1 active; the proxy.s own, PROXY LOCAL\)$'
+	assert_log_re 5 '^<7>127\.0\.0\.1:[0-9]+: connected \(1 active; the proxy.s own, PROXY LOCAL\)$'
+	assert_log_re 5 '^<7>127\.0\.0\.1:[0-9]+: closed after [0-9.]+ s, 5 bytes in, 5 bytes out$'
 	relay 'PROXY UNKNOWN\r\n' $'pong\n' $'pong\n' "a v1 UNKNOWN connection"
 	assert_log_re 5 '^<6>127\.0\.0\.1:[0-9]+: connected \(1 active; the proxy.s own, PROXY UNKNOWN\)$'
 }
