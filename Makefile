@@ -79,11 +79,14 @@ BUILD_DEPS = pkg-config libinih-dev
 # unit's system call filter against what echod does; mandoc for -Tlint;
 # iproute2 for ss (a listening socket's queue length); time (GNU) for the
 # peak memory of reading a huge config file; systemd-container for
-# systemd-nspawn, to run the unit under a booted systemd.
+# systemd-nspawn, to run the unit under a booted systemd; haproxy for the
+# scale-out test in front of several echod (etc/haproxy-echod.cfg.example).
 TEST_DEPS  = libcmocka-dev netcat-openbsd socat systemd man-db strace mandoc \
-	iproute2 time systemd-container
+	iproute2 time systemd-container haproxy
 
-UNITS = systemd/echod.service systemd/echod.socket
+# echod@.service: an instance per configuration file (several on one
+# machine, echod(8)); made from its .in file as echod.service is.
+UNITS = systemd/echod.service systemd/echod@.service systemd/echod.socket
 
 # What the unit sets too: less static TLS per thread, so that an idle
 # connection's thread touches one stack page, not two (echod(8), RESOURCES).
@@ -130,10 +133,10 @@ $(STAMPS):
 
 $(OBJS) $(UNIT_OBJS): build/config-path build/flags
 
-systemd/echod.service: systemd/echod.service.in build/unit-paths
+systemd/%.service: systemd/%.service.in build/unit-paths
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	    -e 's|@TUNABLES@|$(TUNABLES)|g' \
-	    systemd/echod.service.in > $@.tmp
+	    $< > $@.tmp
 	mv -f $@.tmp $@
 
 build/%.o: src/%.c
@@ -209,11 +212,13 @@ install: echod $(UNITS)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/echod $(DESTDIR)$(MANDIR)/man8/echod.8 \
 	    $(DESTDIR)$(MANDIR)/man5/echod.conf.5 \
-	    $(DESTDIR)$(UNITDIR)/echod.service $(DESTDIR)$(UNITDIR)/echod.socket
+	    $(DESTDIR)$(UNITDIR)/echod.service \
+	    $(DESTDIR)$(UNITDIR)/echod@.service $(DESTDIR)$(UNITDIR)/echod.socket
 	@echo "echod: kept $(DESTDIR)$(CONFIG_PATH) (remove it by hand if unwanted)"
 
 clean:
-	rm -rf build echod test/unit_tests systemd/echod.service
+	rm -rf build echod test/unit_tests systemd/echod.service \
+	    systemd/echod@.service
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 

@@ -3,7 +3,9 @@
  * rules, connection_rate per source, max_connections_per_ip, and the
  * refusal of a client that may not be served.  Every per-source decision
  * and its state are here.  A source is an IP address (IPv6: a prefix), or
- * for a Unix socket the client's uid.
+ * for a Unix socket the client's uid.  Behind a proxy (proxy_protocol),
+ * the proxy is admitted at accept and its client once the worker has read
+ * the PROXY header (relay.c), by the same rules.
  */
 #ifndef ECHOD_ADMIT_H
 #define ECHOD_ADMIT_H
@@ -25,6 +27,9 @@ enum admit_verdict {
 	ADMIT_RATE,		/* over connection_rate */
 	ADMIT_RATE_SHARED,	/* over it in the shared bucket */
 	ADMIT_PER_IP,		/* over max_connections_per_ip */
+	ADMIT_PROXY,		/* a trusted proxy: its header names whom
+				   to admit; counted for nobody yet */
+	ADMIT_NOT_PROXY,	/* proxy_protocol is on: not in proxy_from */
 };
 
 /*
@@ -35,14 +40,15 @@ enum admit_verdict {
 #define ADMIT_MAX_SOURCES 100000
 
 /*
- * Two tables of sources.  The token buckets are the main thread's alone:
- * a new source they have no room for (the table is full, its chain is,
- * or memory is out) shares one more bucket with every other such source:
- * still metered, together, at connection_rate, and never fails open.
- * The open connections per source are counted by the main thread and
- * given back by each worker as it ends, so they have a lock.
+ * Two tables of sources.  For the token buckets, a new source they have
+ * no room for (the table is full, its chain is, or memory is out) shares
+ * one more bucket with every other such source: still metered, together,
+ * at connection_rate, and never fails open.  The main thread uses both
+ * tables at accept; workers use them to admit a proxy's clients, and
+ * give an open connection back as they end: each has a lock.
  */
 struct admit {
+	pthread_mutex_t lock;		/* the buckets and the log limits */
 	struct srctab rates;		/* connection_rate token buckets */
 	struct src shared;		/* the bucket of sources without one */
 	struct log_limit shared_log;	/* "no bucket of its own" lines */
@@ -50,6 +56,7 @@ struct admit {
 	pthread_mutex_t open_lock;	/* for open, between main and workers */
 	struct srctab open;		/* open connections per source */
 	struct log_limit refusals;	/* "refused ..." lines */
+	struct log_limit headers;	/* "closed for its PROXY header" */
 };
 
 /* admit_init_max(a, ADMIT_MAX_SOURCES). */
@@ -67,9 +74,20 @@ void admit_free(struct admit *a);
 /*
  * Decides on a new client.  On ADMIT_OK it is counted for its source,
  * and *ticket gives the count back: the caller hands it to conn_new().
+ * With proxy_protocol on, only ADMIT_PROXY or ADMIT_NOT_PROXY: the
+ * clients are those the proxies' headers name (admit_relayed()).  A Unix
+ * socket's peers are all trusted: its file mode says who may connect.
  */
 enum admit_verdict admit_check(struct admit *a, const struct config *cfg,
     const struct peer *peer, struct conn_release *ticket);
+
+/*
+ * admit_check() for the client a PROXY header names (or for the proxy
+ * itself, for a header without addresses), as if it had connected
+ * directly; from a worker thread.
+ */
+enum admit_verdict admit_relayed(struct admit *a, const struct config *cfg,
+    const struct peer *client, struct conn_release *ticket);
 
 /*
  * Resets and closes fd, a client refused with verdict v, counts it, and
@@ -77,6 +95,21 @@ enum admit_verdict admit_check(struct admit *a, const struct config *cfg,
  */
 void admit_refuse(struct admit *a, const struct config *cfg, int fd,
     const struct peer *peer, enum admit_verdict v);
+
+/*
+ * admit_refuse() for a client that came through proxy via (both
+ * formatted): resets the connection when fd is closed, but leaves fd
+ * open, for its connection to close.  From a worker thread.
+ */
+void admit_refuse_relayed(struct admit *a, const struct config *cfg,
+    int fd, const char *client, const char *via, enum admit_verdict v);
+
+/*
+ * The same for a connection from proxy via whose PROXY header was bad or
+ * missing, for reason why; its line is limited on its own.
+ */
+void admit_refuse_header(struct admit *a, int fd, const char *via,
+    const char *why);
 
 /* Why a client was refused, for the log: "over connection_rate (5/s)". */
 void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,

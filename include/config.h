@@ -67,6 +67,14 @@ struct config {
 		size_t n_allow, n_deny;
 	} access;
 
+	/* The PROXY protocol (proxy.h): who may relay, and their header. */
+	struct {
+		unsigned versions;	/* PROXY_V1 | PROXY_V2; 0: off */
+		struct cidr *from;	/* the trusted proxies */
+		size_t n_from;
+		unsigned long long timeout_ms;	/* for the whole header */
+	} proxy;
+
 	struct {
 		bool reply;
 		char *stop_word;	/* "" disables */

@@ -38,10 +38,23 @@ struct conn_release {
 	void *arg;
 };
 
+/*
+ * What a worker does before its protocol, for a connection accepted
+ * before its client is known (behind a proxy, relay.c): fn(ctx, c) may
+ * set c->release and c->quiet, rename the peer (conn_rename()) and log it
+ * as connected; false closes the connection unserved.
+ */
+struct conn_gate {
+	bool (*fn)(void *ctx, struct conn *c);
+	void *ctx;
+};
+
 struct conn {
 	struct session sess;	/* what its protocol sees of it */
 	struct conn_set *set;
 	struct conn_release release;	/* given back in conn_end() */
+	struct conn_gate gate;		/* none: fn is NULL */
+	bool quiet;		/* "closed" at debug level (health checks) */
 	struct timespec started;
 	struct conn *prev, *next;
 };
@@ -69,6 +82,20 @@ bool conn_set_evict_idlest(struct conn_set *set, long long min_ms,
  */
 struct conn *conn_new(struct conn_set *set, int fd, const struct peer *peer,
     const struct conn_release *release, struct config *cfg);
+
+/*
+ * conn_new() for a connection its worker admits first, through gate:
+ * nothing to give back yet, and not logged as connected here.
+ */
+struct conn *conn_new_gated(struct conn_set *set, int fd,
+    const struct peer *peer, const struct conn_gate *gate,
+    struct config *cfg);
+
+/*
+ * From c's worker: its peer is peer from now on (formatted), for the
+ * main thread too (eviction names it).
+ */
+void conn_rename(struct conn *c, const char *peer);
 
 /*
  * Serves c on a new detached thread with its config's stack size.

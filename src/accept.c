@@ -19,6 +19,7 @@
 #include "config.h"
 #include "conn.h"
 #include "listener.h"
+#include "relay.h"
 #include "stats.h"
 
 #define ACCEPT_BURST 64		/* per listener per wake-up, for fairness */
@@ -154,15 +155,19 @@ start_pending(struct acceptor *a)
 static bool
 serve(struct acceptor *a, struct config *cfg, int fd, const struct peer *peer)
 {
+	const struct conn_gate relay = { relay_gate, a->admit };
 	struct conn_release ticket;
 	enum admit_verdict v;
 
 	v = admit_check(a->admit, cfg, peer, &ticket);
-	if (v != ADMIT_OK) {
+	if (v == ADMIT_PROXY)
+		/* Its worker reads the header, then admits the client. */
+		a->pending = conn_new_gated(a->conns, fd, peer, &relay, cfg);
+	else if (v != ADMIT_OK) {
 		admit_refuse(a->admit, cfg, fd, peer, v);
 		return true;
-	}
-	a->pending = conn_new(a->conns, fd, peer, &ticket, cfg);
+	} else
+		a->pending = conn_new(a->conns, fd, peer, &ticket, cfg);
 	if (a->pending == NULL) {
 		log_error("out of memory for a connection; closed it");
 		return true;

@@ -1,10 +1,11 @@
 /*
- * Admission control.  Everything here but release_count() runs on the
- * main thread before a worker exists, so a refused client costs no
- * thread and no stack: its socket is reset and closed at once.  An
- * admitted one is counted for its source until its worker, ending, gives
- * the count back: the one thing here another thread does, under
- * open_lock.
+ * Admission control.  admit_check() runs on the main thread before a
+ * worker exists, so a refused client costs no thread and no stack: its
+ * socket is reset and closed at once.  An admitted one is counted for its
+ * source until its worker, ending, gives the count back, under open_lock.
+ * Behind a proxy, the worker admits the client its PROXY header names by
+ * the same rules; the buckets and log limits are under lock for that.
+ * Neither lock is held for long or while the other is taken.
  */
 #include "admit.h"
 
@@ -31,9 +32,13 @@ admit_init_max(struct admit *a, size_t max)
 	int err;
 
 	memset(a, 0, sizeof(*a));
+	if ((err = pthread_mutex_init(&a->lock, NULL)) != 0) {
+		log_error("cannot set up admission: %s", strerror(err));
+		return -1;
+	}
 	if (srctab_init_max(&a->rates, max) != 0) {
 		log_error("out of memory for the connection_rate table");
-		return -1;
+		goto fail_lock;
 	}
 	if (srctab_init(&a->open) != 0) {
 		log_error("out of memory for the open connections per source");
@@ -49,6 +54,8 @@ fail_open:
 	srctab_free(&a->open);
 fail_rates:
 	srctab_free(&a->rates);
+fail_lock:
+	pthread_mutex_destroy(&a->lock);
 	return -1;
 }
 
@@ -64,6 +71,7 @@ admit_free(struct admit *a)
 	pthread_mutex_destroy(&a->open_lock);
 	srctab_free(&a->open);
 	srctab_free(&a->rates);
+	pthread_mutex_destroy(&a->lock);
 }
 
 struct refill_ctx {
@@ -119,10 +127,10 @@ bucket(struct admit *a, const unsigned char src[16])
 
 /*
  * A token bucket per source: rate a second, and as many at once.
- * ADMIT_OK when src may connect now.
+ * ADMIT_OK when src may connect now.  Called with a->lock held.
  */
 static enum admit_verdict
-rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
+rate_take(struct admit *a, unsigned rate, const unsigned char src[16])
 {
 	struct refill_ctx ctx = { clock_ms(), rate };
 	struct src *e;
@@ -141,6 +149,17 @@ rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
 		return e == &a->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
 	e->tokens -= 1.0;
 	return ADMIT_OK;
+}
+
+static enum admit_verdict
+rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
+{
+	enum admit_verdict v;
+
+	pthread_mutex_lock(&a->lock);
+	v = rate_take(a, rate, src);
+	pthread_mutex_unlock(&a->lock);
+	return v;
 }
 
 /*
@@ -208,8 +227,9 @@ source_of(const struct config *cfg, const struct peer *peer,
 	return true;
 }
 
-enum admit_verdict
-admit_check(struct admit *a, const struct config *cfg,
+/* The checks of one source: [access], connection_rate, per-source count. */
+static enum admit_verdict
+admit_source(struct admit *a, const struct config *cfg,
     const struct peer *peer, struct conn_release *ticket)
 {
 	enum admit_verdict v;
@@ -225,24 +245,104 @@ admit_check(struct admit *a, const struct config *cfg,
 	return ADMIT_OK;
 }
 
+/* A peer that may send a PROXY header: in proxy_from, or a Unix peer. */
+static bool
+proxy_trusted(const struct config *cfg, const struct peer *peer)
+{
+	unsigned char addr[16];
+	size_t i;
+
+	if (peer->sa.ss_family == AF_UNIX)
+		return true;
+	if (!cidr_key((const struct sockaddr *)&peer->sa, addr))
+		return false;
+	for (i = 0; i < cfg->proxy.n_from; i++)
+		if (cidr_match(&cfg->proxy.from[i], addr))
+			return true;
+	return false;
+}
+
+/*
+ * A proxy's own connections are not counted against it: they are its
+ * clients', which are counted once the worker knows them.  Otherwise
+ * the proxy's 65th client would be refused under the default limit.
+ */
+enum admit_verdict
+admit_check(struct admit *a, const struct config *cfg,
+    const struct peer *peer, struct conn_release *ticket)
+{
+	if (cfg->proxy.versions != 0)
+		return proxy_trusted(cfg, peer) ? ADMIT_PROXY :
+		    ADMIT_NOT_PROXY;
+	return admit_source(a, cfg, peer, ticket);
+}
+
+enum admit_verdict
+admit_relayed(struct admit *a, const struct config *cfg,
+    const struct peer *client, struct conn_release *ticket)
+{
+	return admit_source(a, cfg, client, ticket);
+}
+
+/*
+ * The reset that refusing is: fd's close will send RST, so that no
+ * TIME_WAIT is left behind however many are refused.  Counted; true
+ * when limit lets a line be logged now, with *held the lines held back.
+ */
+static bool
+refuse(struct admit *a, int fd, struct log_limit *limit, unsigned long *held)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	bool ok;
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	atomic_fetch_add(&stats.refused, 1);
+	pthread_mutex_lock(&a->lock);
+	ok = log_limit_ok(limit, REFUSED_LOG_EVERY_MS, held);
+	pthread_mutex_unlock(&a->lock);
+	return ok;
+}
+
 void
 admit_refuse(struct admit *a, const struct config *cfg, int fd,
     const struct peer *peer, enum admit_verdict v)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	char who[ADDR_STRLEN], why[64];
 	unsigned long held;
+	bool say = refuse(a, fd, &a->refusals, &held);
 
-	/* A reset leaves no TIME_WAIT behind, however many are refused. */
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
-	atomic_fetch_add(&stats.refused, 1);
-	if (!log_limit_ok(&a->refusals, REFUSED_LOG_EVERY_MS, &held))
+	if (!say)
 		return;
 	peer_format(peer, who, sizeof(who));
 	admit_reason(v, cfg, why, sizeof(why));
 	log_warning("refused %s: %s (%lu more refused since the last such "
 	    "line)", who, why, held);
+}
+
+void
+admit_refuse_relayed(struct admit *a, const struct config *cfg, int fd,
+    const char *client, const char *via, enum admit_verdict v)
+{
+	unsigned long held;
+	char why[64];
+
+	if (!refuse(a, fd, &a->refusals, &held))
+		return;
+	admit_reason(v, cfg, why, sizeof(why));
+	log_warning("refused %s: %s, via proxy %s (%lu more refused since "
+	    "the last such line)", client, why, via, held);
+}
+
+void
+admit_refuse_header(struct admit *a, int fd, const char *via,
+    const char *why)
+{
+	unsigned long held;
+
+	if (refuse(a, fd, &a->headers, &held))
+		log_warning("%s: closed for its PROXY header: %s (%lu more "
+		    "since the last such line)", via, why, held);
 }
 
 void
@@ -264,6 +364,12 @@ admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,
 	case ADMIT_PER_IP:
 		snprintf(buf, len, "over max_connections_per_ip (%u)",
 		    cfg->max_connections_per_ip);
+		break;
+	case ADMIT_PROXY:
+		snprintf(buf, len, "a trusted proxy");
+		break;
+	case ADMIT_NOT_PROXY:
+		snprintf(buf, len, "not a trusted proxy (proxy_from)");
 		break;
 	case ADMIT_OK:
 		snprintf(buf, len, "admitted");

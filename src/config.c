@@ -27,6 +27,7 @@
 #include "addr.h"
 #include "log.h"
 #include "proto.h"
+#include "proxy.h"
 #include "units.h"
 
 /*
@@ -55,6 +56,7 @@ enum kind {
 	K_GROUP,	/* char *, a known group name */
 	K_FILE_MODE,	/* unsigned, octal permissions */
 	K_GID,		/* char *, a known group name or a number */
+	K_PROXY,	/* unsigned, PROXY protocol versions (proxy.h) */
 };
 
 struct key {
@@ -106,6 +108,12 @@ static const struct key keys[] = {
 	    offsetof(struct config, unix_mode), 0, 0777 },
 	{ "server", "unix_group", K_GID, offsetof(struct config, unix_group),
 	    0, 0 },
+	{ "server", "proxy_protocol", K_PROXY,
+	    offsetof(struct config, proxy.versions), 0, 0 },
+	{ "server", "proxy_from", K_CIDR, offsetof(struct config, proxy.from),
+	    0, 0 },
+	{ "server", "proxy_timeout", K_DURATION,
+	    offsetof(struct config, proxy.timeout_ms), 1, 3600 * SEC },
 	{ "talk", "reply", K_BOOL, offsetof(struct config, talk.reply), 0, 0 },
 	{ "talk", "stop_word", K_STRING,
 	    offsetof(struct config, talk.stop_word), 0, 0 },
@@ -130,6 +138,14 @@ static const struct key keys[] = {
 	    offsetof(struct config, log.talk_bytes_total), 0, 1024 * MB },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* proxy_protocol's values, by the versions they accept. */
+static const char *const proxy_names[] = {
+	[0] = "off",
+	[PROXY_V1] = "v1",
+	[PROXY_V2] = "v2",
+	[PROXY_ANY] = "any",
+};
 
 static const char *const level_names[] = {
 	[LEVEL_ERROR] = "error",
@@ -257,6 +273,9 @@ config_new(void)
 	cfg->max_connections_per_ip = 64;
 	cfg->ipv6_prefix = 64;
 	cfg->connection_rate = 0;
+	cfg->proxy.versions = 0;
+	/* Time enough for a proxy's header on a slow path, not to idle. */
+	cfg->proxy.timeout_ms = 5 * SEC;
 	cfg->talk.reply = true;
 	cfg->talk.stop_word = strdup("STOP");
 	cfg->talk.greeting = strdup("");
@@ -306,6 +325,7 @@ config_free(struct config *cfg)
 	free(cfg->unix_group);
 	free(cfg->access.allow);
 	free(cfg->access.deny);
+	free(cfg->proxy.from);
 	free(cfg);
 }
 
@@ -408,14 +428,27 @@ listen_clash(struct parse *p, char *why, size_t whylen)
 	return 0;
 }
 
-/* Appends a rule to allow or deny (which follow each other in struct). */
+/*
+ * Where the count of a K_CIDR key's list is: access.allow's, access.deny's
+ * or proxy.from's.
+ */
+static size_t
+rules_count_at(const struct key *k)
+{
+	if (k->offset == offsetof(struct config, access.allow))
+		return offsetof(struct config, access.n_allow);
+	if (k->offset == offsetof(struct config, access.deny))
+		return offsetof(struct config, access.n_deny);
+	return offsetof(struct config, proxy.n_from);
+}
+
+/* Appends a CIDR block to the list of key k (allow, deny, proxy_from). */
 static int
 add_rule(struct config *cfg, const struct key *k, const char *value,
     char *why, size_t whylen)
 {
-	bool allow = k->offset == offsetof(struct config, access.allow);
-	struct cidr **rules = allow ? &cfg->access.allow : &cfg->access.deny;
-	size_t *n = allow ? &cfg->access.n_allow : &cfg->access.n_deny;
+	struct cidr **rules = (struct cidr **)(void *)((char *)cfg + k->offset);
+	size_t *n = (size_t *)(void *)((char *)cfg + rules_count_at(k));
 	struct cidr c, *grown;
 
 	if (cidr_parse(value, &c, why, whylen) != 0)
@@ -555,6 +588,14 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 		}
 		return not_one_of(value, "error, warning, info, debug", why,
 		    whylen);
+	case K_PROXY:
+		for (n = 0; n < (int)(sizeof(proxy_names) /
+		    sizeof(proxy_names[0])); n++)
+			if (strcmp(value, proxy_names[n]) == 0) {
+				cfg->proxy.versions = (unsigned)n;
+				return 0;
+			}
+		return not_one_of(value, "off, v1, v2, any", why, whylen);
 	}
 	return -1;
 }
@@ -766,6 +807,24 @@ read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/*
+ * With the PROXY protocol on, every client must come through a trusted
+ * proxy: without proxy_from there would be none, and nobody could connect.
+ */
+static void
+check_proxy(struct parse *p)
+{
+	const struct key *k = find_key("server", "proxy_protocol");
+	const struct key *from = find_key("server", "proxy_from");
+
+	/* proxy_from lines that were all bad were reported already. */
+	if (p->cfg->proxy.versions == 0 || p->seen[from - keys] != 0)
+		return;
+	add_error(p, "%s:%u: proxy_protocol: '%s' needs proxy_from, the "
+	    "addresses of the trusted proxies", p->name,
+	    p->seen[k - keys], proxy_names[p->cfg->proxy.versions]);
+}
+
 static void
 apply_overrides(struct config *cfg, const struct config_overrides *ov)
 {
@@ -809,6 +868,8 @@ config_load_stream(FILE *fp, const char *name,
 		add_error(&p, "%s:%d: syntax error", name, r);
 	else if (r < 0)
 		add_error(&p, "%s: out of memory", name);
+	if (p.nerrors < MAX_ERRORS && !p.too_big)
+		check_proxy(&p);
 	if (p.nerrors >= MAX_ERRORS && !p.too_big)
 		add_error(&p, "%s: too many errors; stopped reading", name);
 	if (p.cfg->n_listen == 0 && add_listen(p.cfg, "*:7", why,
@@ -888,8 +949,8 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 		return;
 	case K_CIDR:
 		print_rules(k, *(struct cidr *const *)(const void *)field,
-		    k->offset == offsetof(struct config, access.allow) ?
-		    cfg->access.n_allow : cfg->access.n_deny, fp);
+		    *(const size_t *)(const void *)((const char *)cfg +
+		    rules_count_at(k)), fp);
 		return;
 	case K_UINT:
 		snprintf(buf, sizeof(buf), "%u",
@@ -925,6 +986,10 @@ print_value(const struct config *cfg, const struct key *k, FILE *fp)
 		break;
 	case K_LEVEL:
 		snprintf(buf, sizeof(buf), "%s", level_names[cfg->log.level]);
+		break;
+	case K_PROXY:
+		snprintf(buf, sizeof(buf), "%s",
+		    proxy_names[cfg->proxy.versions]);
 		break;
 	}
 	fprintf(fp, "%s = %s\n", k->name, buf);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -202,21 +203,27 @@ conn_main(void *arg)
 	const char *why;
 
 	run_as_batch(c);
+	if (c->gate.fn != NULL && !c->gate.fn(c->gate.ctx, c)) {
+		conn_end(c);
+		return NULL;
+	}
 	set_timeout(c, SO_RCVTIMEO, cfg->idle_timeout_ms, "idle_timeout");
 	set_timeout(c, SO_SNDTIMEO, cfg->send_timeout_ms, "send_timeout");
 	cfg->mode->session(&c->sess);
 	why = c->sess.end_reason;
 	if (cfg->log.connections)
-		log_info("%s: closed after %.3f s, %llu bytes in, %llu bytes "
-		    "out%s%s%s", c->sess.peer, seconds_since(&c->started),
+		log_msg(c->quiet ? LEVEL_DEBUG : LEVEL_INFO, "%s: closed after "
+		    "%.3f s, %llu bytes in, %llu bytes out%s%s%s",
+		    c->sess.peer, seconds_since(&c->started),
 		    c->sess.bytes_in, c->sess.bytes_out, why ? " (" : "",
 		    why ? why : "", why ? ")" : "");
 	conn_end(c);
 	return NULL;
 }
 
-struct conn *
-conn_new(struct conn_set *set, int fd, const struct peer *peer,
+/* A connection for fd, counted in the set, not logged yet. */
+static struct conn *
+conn_make(struct conn_set *set, int fd, const struct peer *peer,
     const struct conn_release *release, struct config *cfg)
 {
 	struct conn *c;
@@ -235,6 +242,15 @@ conn_new(struct conn_set *set, int fd, const struct peer *peer,
 	atomic_init(&c->sess.active_ms, clock_coarse_ms());
 	atomic_fetch_add(&stats.active, 1);
 	set_add(set, c);
+	return c;
+}
+
+struct conn *
+conn_new(struct conn_set *set, int fd, const struct peer *peer,
+    const struct conn_release *release, struct config *cfg)
+{
+	struct conn *c = conn_make(set, fd, peer, release, cfg);
+
 	/*
 	 * Said here, before the thread exists, rather than by the worker:
 	 * formatting a line takes more stack than an idle worker otherwise
@@ -242,10 +258,30 @@ conn_new(struct conn_set *set, int fd, const struct peer *peer,
 	 * connection lasts.  Logged before pthread_create(), it also always
 	 * comes before the worker's "closed".
 	 */
-	if (cfg->log.connections)
+	if (c != NULL && cfg->log.connections)
 		log_info("%s: connected (%lu active)", c->sess.peer,
 		    atomic_load(&stats.active));
 	return c;
+}
+
+struct conn *
+conn_new_gated(struct conn_set *set, int fd, const struct peer *peer,
+    const struct conn_gate *gate, struct config *cfg)
+{
+	static const struct conn_release none = { NULL, NULL, NULL };
+	struct conn *c = conn_make(set, fd, peer, &none, cfg);
+
+	if (c != NULL)
+		c->gate = *gate;
+	return c;
+}
+
+void
+conn_rename(struct conn *c, const char *peer)
+{
+	pthread_mutex_lock(&c->set->lock);
+	snprintf(c->sess.peer, sizeof(c->sess.peer), "%s", peer);
+	pthread_mutex_unlock(&c->set->lock);
 }
 
 int

@@ -5,6 +5,9 @@
 #   nc_send IN OUT [NC-ARGS...]     one nc -N session, input from a file
 #   roundtrip DATA EXPECTED WHAT [NC-ARGS...]   nc_send and compare
 #   refused [NC-ARGS] HOST PORT     true when a connect is refused
+#   reset_by_echod SRC WHAT [HOST [PORT]]   echod resets a client from SRC
+#   reset_after INPUT SRC WHAT [HOST [PORT]]   the same after INPUT
+#   refused_re REASON               _rre: an ERE for echod's refusal line
 # Held connections (bash /dev/tcp), for a case that talks step by step:
 #   conn_open VAR [HOST [PORT]], conn_send FD DATA, conn_close FD,
 #   conn_expect FD EXPECTED [SECONDS] [WHAT],
@@ -41,6 +44,41 @@ roundtrip() {
 refused() {
 	timeout 3 nc -z -v -w 2 "$@" > "$T/refused.out" 2>&1 && return 1
 	grep -qi "connection refused" "$T/refused.out"
+}
+
+# reset_by_echod SRC WHAT [HOST [PORT]]: a client from SRC connects (the
+# kernel completes the handshake, socat says so) but echod resets it right
+# after accept: not a byte comes back, and the client is done at once --
+# not after its 5 s wait for a reply (socat -t 5).
+reset_by_echod() {
+	printf 'anybody there?\n' > "$T/reset.in"
+	reset_after "$T/reset.in" "$@"
+}
+
+# reset_after INPUT-FILE SRC WHAT [HOST [PORT]]: the same for a client
+# that sends INPUT-FILE first (a PROXY header, say).
+reset_after() {
+	local in=$1 src=$2 what=$3 host=${4:-127.0.0.1} port=${5:-$PORT} rc start
+	[[ $host == *:* ]] && host="[$host]"
+	[[ $src == *:* ]] && src="[$src]"
+	_now
+	start=$_t
+	timeout 8 socat -d -d -t 5 - "TCP:$host:$port,bind=$src" \
+	    < "$in" > "$T/reset.out" 2> "$T/reset.err"
+	rc=$?
+	elapsed_since "$start"
+	grep -q 'starting data transfer loop' "$T/reset.err" ||
+	    fail "$what: the client did not even connect (socat status $rc): $(grep ' E ' "$T/reset.err" | head -n 2)"
+	[[ -s $T/reset.out ]] &&
+	    fail "$what: echod answered $(_show_file "$T/reset.out"); want a reset right after accept"
+	(( 10#${_el/./} < 3000 )) ||
+	    fail "$what: the connection stayed open for $_el s (socat status $rc); want a reset right after accept"
+	return 0
+}
+
+# refused_re REASON: an ERE for echod's refusal line (REASON is an ERE).
+refused_re() {
+	_rre="^<4>refused $1 \\([0-9]+ more refused since the last such line\\)\$"
 }
 
 # conn_open VAR [HOST [PORT]]: opens a held connection (bash /dev/tcp) and

@@ -10,6 +10,7 @@
 #   stop_echod [SECONDS], wait_exit SECONDS   set ECHOD_STATUS
 #   run_echod NAME ARGS...      in the foreground; sets _rc
 #   parse_ports                 PORTS from the log's "listening on" lines
+#   instance NAME               several echod processes in one case
 # Its log ($LOG):
 #   wait_log, wait_log_re, assert_log, assert_log_re SECONDS TEXT,
 #   assert_no_log TEXT, log_count TEXT
@@ -102,6 +103,25 @@ parse_ports() {
 			PORTS+=("${BASH_REMATCH[2]}")
 		fi
 	done < "$LOG"
+}
+
+# instance NAME: makes NAME the echod that start_echod, stop_echod and
+# the log and state helpers below act on, for a case that runs several:
+# each has its own PID, PORT, PORTS and log ($T/NAME.log).  The first call
+# leaves the case's default echod (its log is $T/log) as it is.
+declare -A _inst_pid=() _inst_port=() _inst_ports=()
+_inst_cur=
+instance() {
+	if [[ -n $_inst_cur ]]; then
+		_inst_pid[$_inst_cur]=$PID
+		_inst_port[$_inst_cur]=$PORT
+		_inst_ports[$_inst_cur]="${PORTS[*]}"
+	fi
+	_inst_cur=$1
+	PID=${_inst_pid[$1]-}
+	PORT=${_inst_port[$1]-}
+	read -r -a PORTS <<< "${_inst_ports[$1]-}"
+	LOG=$T/$1.log
 }
 
 # wait_exit SECONDS: waits for echod to exit; sets ECHOD_STATUS.

@@ -30,11 +30,11 @@ assert_notify() {	# SECONDS LINE-ERE
 MAX_EXPOSURE=2.0
 
 # assert_exposure FILE [WHERE]: FILE holds what "systemd-analyze security"
-# said of echod.service; its overall exposure is at most MAX_EXPOSURE.  A
-# note gives the figure (with WHERE).
+# said of one unit (echod.service, an echod@ instance); its overall
+# exposure is at most MAX_EXPOSURE.  A note gives the figure (with WHERE).
 assert_exposure() {
 	local line score
-	line=$(grep -F 'Overall exposure level for echod.service:' "$1")
+	line=$(grep -E 'Overall exposure level for echod(@[a-z]*)?\.service:' "$1")
 	[[ $line =~ :\ ([0-9]+\.[0-9])\  ]] ||
 	    fail "no overall exposure level in the output: $(tail -n 2 "$1")"
 	score=${BASH_REMATCH[1]}
@@ -53,8 +53,8 @@ install_tree() {
 	src=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 	mkdir -p "$1/systemd" "$1/man" "$1/etc" || fail "mkdir $1"
 	cp "$src/Makefile" "$1/" &&
-	    cp "$src/systemd/echod.service.in" "$src/systemd/echod.socket" \
-		"$1/systemd/" &&
+	    cp "$src/systemd/echod.service.in" "$src/systemd/echod@.service.in" \
+		"$src/systemd/echod.socket" "$1/systemd/" &&
 	    cp "$src/man/echod.8" "$src/man/echod.conf.5" "$1/man/" &&
 	    cp "$src/etc/echod.conf" "$1/etc/" &&
 	    cp "$ECHOD" "$1/echod" ||

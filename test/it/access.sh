@@ -17,35 +17,6 @@ served() {
 	assert_file "$T/served.out" "hello from $src"$'\n' "$what"
 }
 
-# reset_by_echod SRC WHAT [HOST [PORT]]: a client from SRC connects (the
-# kernel completes the handshake, socat says so) but echod resets it right
-# after accept: not a byte comes back, and the client is done at once --
-# not after its 5 s wait for a reply (socat -t 5).
-reset_by_echod() {
-	local src=$1 what=$2 host=${3:-127.0.0.1} port=${4:-$PORT} rc start
-	[[ $host == *:* ]] && host="[$host]"
-	[[ $src == *:* ]] && src="[$src]"
-	_now
-	start=$_t
-	printf 'anybody there?\n' |
-	    timeout 8 socat -d -d -t 5 - "TCP:$host:$port,bind=$src" \
-	    > "$T/reset.out" 2> "$T/reset.err"
-	rc=$?
-	elapsed_since "$start"
-	grep -q 'starting data transfer loop' "$T/reset.err" ||
-	    fail "$what: the client did not even connect (socat status $rc): $(grep ' E ' "$T/reset.err" | head -n 2)"
-	[[ -s $T/reset.out ]] &&
-	    fail "$what: echod answered $(_show_file "$T/reset.out"); want a reset right after accept"
-	(( 10#${_el/./} < 3000 )) ||
-	    fail "$what: the connection stayed open for $_el s (socat status $rc); want a reset right after accept"
-	return 0
-}
-
-# refused_re REASON: an ERE for echod's refusal line (REASON is an ERE).
-refused_re() {
-	_rre="^<4>refused $1 \\([0-9]+ more refused since the last such line\\)\$"
-}
-
 # connected_count: prints the number of "connected" lines in the log.
 connected_count() { grep -cE '^<[0-7]>[^ ]+: connected \(' "$LOG"; }
 

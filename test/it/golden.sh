@@ -229,6 +229,15 @@ t_mode_unknown() { _golden; }
 t_no_spaces_around_equals() { _golden; }
 t_nul_byte() { _golden; }
 t_print_round_trip() { _golden; }
+t_proxy_from_bad() { _golden; }
+t_proxy_protocol_any() { _golden; }
+t_proxy_protocol_off() { _golden; }
+t_proxy_protocol_unknown() { _golden; }
+t_proxy_protocol_v1() { _golden; }
+t_proxy_protocol_v2() { _golden; }
+t_proxy_protocol_without_from() { _golden; }
+t_proxy_timeout_above_range() { _golden; }
+t_proxy_timeout_zero() { _golden; }
 t_repeated_key() { _golden; }
 t_reply_no() { _golden; }
 t_reply_not_a_boolean() { _golden; }

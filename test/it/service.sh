@@ -25,13 +25,30 @@ _make() {
 }
 
 # _units SBINDIR: makes the units in $T/src with echod's directory SBINDIR;
-# sets _svc and _sock to their paths.
+# sets _svc, _tmpl and _sock to their paths.
 _units() {
 	[[ -d $T/src ]] || install_tree "$T/src"
 	_make units units SBINDIR="$1" SYSCONFDIR=/etc
 	_svc=$T/src/systemd/echod.service
+	_tmpl=$T/src/systemd/echod@.service
 	_sock=$T/src/systemd/echod.socket
 	[[ -s $_svc ]] || fail "make units did not make systemd/echod.service"
+	[[ -s $_tmpl ]] || fail "make units did not make systemd/echod@.service"
+}
+
+# _only_substituted IN OUT: fails unless OUT differs from IN (its .in
+# file) only in the lines the Makefile substitutes, and has no
+# placeholder left.
+_only_substituted() {
+	if grep -n '@[A-Z_]*@' "$2" > "$T/left"; then
+		fail "placeholders left in ${2##*/}: $(head -n 2 "$T/left")"
+	fi
+	diff "$1" "$2" |
+	    grep -E '^[<>]' |
+	    grep -vE '^[<>] (Exec(Start|Reload)|Environment=GLIBC_TUNABLES)=' > "$T/diff"
+	[[ -s $T/diff ]] &&
+	    fail "${2##*/} differs from ${1##*/} beyond ExecStart, ExecReload and Environment: $(head -n 2 "$T/diff")"
+	return 0
 }
 
 # _unit_values FILE KEY: sets _vals to the values of every KEY= line of
@@ -66,18 +83,20 @@ t_units_generated() {
 	assert_eq "/opt/x/sbin/echod -t -c /opt/x/etc/echod/echod.conf|/bin/kill -HUP \$MAINPID" \
 	    "${_vals[0]-}|${_vals[1]-}" \
 	    "ExecReload lines with SBINDIR=/opt/x/sbin SYSCONFDIR=/opt/x/etc"
-	if grep -n '@[A-Z_]*@' "$svc" > "$T/left"; then
-		fail "placeholders left in echod.service: $(head -n 2 "$T/left")"
-	fi
 	_unit_value "$svc" Environment
 	assert_eq "GLIBC_TUNABLES=$(sed -n 's/^TUNABLES *= *//p' "$T/src/Makefile")" \
 	    "$_val" "Environment (the Makefile's TUNABLES)"
-	# Only the substituted lines differ from the template.
-	diff "$T/src/systemd/echod.service.in" "$svc" |
-	    grep -E '^[<>]' |
-	    grep -vE '^[<>] (Exec(Start|Reload)|Environment=GLIBC_TUNABLES)=' > "$T/diff"
-	[[ -s $T/diff ]] &&
-	    fail "echod.service differs from echod.service.in beyond ExecStart, ExecReload and Environment: $(head -n 2 "$T/diff")"
+	# Only the substituted lines differ from the .in file.
+	_only_substituted "$T/src/systemd/echod.service.in" "$svc"
+	# The instances' unit, each reading a file of its own.
+	_unit_value "$T/src/systemd/echod@.service" ExecStart
+	assert_eq "/opt/x/sbin/echod -c /opt/x/etc/echod/%i.conf" "$_val" \
+	    "echod@.service ExecStart with SBINDIR=/opt/x/sbin SYSCONFDIR=/opt/x/etc"
+	_unit_values "$T/src/systemd/echod@.service" ExecReload
+	assert_eq "/opt/x/sbin/echod -t -c /opt/x/etc/echod/%i.conf|/bin/kill -HUP \$MAINPID" \
+	    "${_vals[0]-}|${_vals[1]-}" "echod@.service ExecReload lines"
+	_only_substituted "$T/src/systemd/echod@.service.in" \
+	    "$T/src/systemd/echod@.service"
 
 	# Other directories remake the unit (the values are tracked).
 	_make regen units SBINDIR=/usr/sbin
@@ -98,7 +117,7 @@ t_units_verify() {
 	    ln -s "$SRC/man/echod.8" "$T/man/man8/echod.8" &&
 	    ln -s "$SRC/man/echod.conf.5" "$T/man/man5/echod.conf.5" ||
 	    fail "cannot set up $T/man"
-	MANPATH=$T/man timeout -k 2 30 systemd-analyze verify "$_svc" "$_sock" \
+	MANPATH=$T/man timeout -k 2 30 systemd-analyze verify "$_svc" "$_tmpl" "$_sock" \
 	    < /dev/null > "$T/verify.out" 2>&1
 	local rc=$?
 	(( rc == 0 )) && [[ ! -s $T/verify.out ]] ||
@@ -148,11 +167,34 @@ t_units_unix_dropin() {
 }
 
 t_units_security() {
+	local unit
 	_units "$T/src"
-	timeout -k 2 30 systemd-analyze security --offline=yes "$_svc" \
-	    < /dev/null > "$T/sec.out" 2> "$T/sec.err" ||
-	    fail "systemd-analyze security --offline=yes failed: $(head -c 300 "$T/sec.err")"
-	assert_exposure "$T/sec.out"
+	# An instance, as systemd would load it.
+	cp "$_tmpl" "$T/src/systemd/echod@one.service" || fail "cp $_tmpl"
+	for unit in "$_svc" "$T/src/systemd/echod@one.service"; do
+		timeout -k 2 30 systemd-analyze security --offline=yes "$unit" \
+		    < /dev/null > "$T/sec.out" 2> "$T/sec.err" ||
+		    fail "systemd-analyze security --offline=yes ${unit##*/} failed: $(head -c 300 "$T/sec.err")"
+		assert_exposure "$T/sec.out" " of ${unit##*/}"
+	done
+}
+
+# An instance of echod@.service is echod.service but for the file it
+# reads: every other line the same, so every check of echod.service here
+# (capabilities, limits, the system call filter) holds for it too.
+t_units_template() {
+	_units "$T/src"
+	grep -vE '^(#|$)' "$_svc" > "$T/svc.lines"
+	grep -vE '^(#|$)' "$_tmpl" > "$T/tmpl.lines"
+	diff "$T/svc.lines" "$T/tmpl.lines" | grep -E '^[<>]' |
+	    grep -vE '^[<>] (Description|ExecStart|ExecReload)=' |
+	    grep -vxF '< Also=echod.socket' > "$T/diff"
+	[[ -s $T/diff ]] &&
+	    fail "echod@.service differs from echod.service beyond Description, ExecStart, ExecReload and Also: $(head -n 3 "$T/diff" | tr '\n' ' ')"
+	_unit_value "$_tmpl" Description
+	[[ $_val == *%i* ]] || fail "echod@.service Description= does not name the instance: $_val"
+	grep -qE '^Also=' "$_tmpl" && fail "echod@.service has an Also= line"
+	return 0
 }
 
 # What echod needs must survive the hardening.
@@ -325,6 +367,7 @@ t_install_tree() {
 	_unitdir /usr
 	printf '%s\n' "644 /etc/echod/echod.conf" \
 	    "644 $_udir/echod.service" "644 $_udir/echod.socket" \
+	    "644 $_udir/echod@.service" \
 	    "755 /usr/sbin/echod" \
 	    "644 /usr/share/man/man5/echod.conf.5" \
 	    "644 /usr/share/man/man8/echod.8" | sort > "$T/want"
@@ -348,6 +391,7 @@ t_install_tree() {
 	    SYSCONFDIR=/opt/conf MANDIR=/opt/man UNITDIR=/opt/units
 	printf '%s\n' "644 /opt/conf/echod/echod.conf" \
 	    "644 /opt/units/echod.service" "644 /opt/units/echod.socket" \
+	    "644 /opt/units/echod@.service" \
 	    "755 /opt/bin/echod" "644 /opt/man/man5/echod.conf.5" \
 	    "644 /opt/man/man8/echod.8" | sort > "$T/want2"
 	_files "$T/other" > "$T/got2"

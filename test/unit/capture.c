@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "unit.h"
+#include "config.h"
 
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *
@@ -38,4 +39,20 @@ read_only_stream(const void *bytes, size_t n)
 {
 	/* fmemopen takes void * for every mode; in "r" it only reads. */
 	return fmemopen((void *)(uintptr_t)bytes, n, "r");
+}
+
+struct config *
+config_of_text(const char *text)
+{
+	FILE *fp = read_only_stream(text, strlen(text));
+	struct config_errors errors;
+	struct config *cfg;
+
+	assert_non_null(fp);
+	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	fclose(fp);
+	if (cfg == NULL)
+		fail_msg("config: %s", errors.line[0]);
+	config_errors_free(&errors);
+	return cfg;
 }

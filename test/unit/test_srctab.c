@@ -346,22 +346,6 @@ static struct {
 	double seconds;
 } past;
 
-static struct config *
-rate_config(const char *text)
-{
-	FILE *fp = read_only_stream(text, strlen(text));
-	struct config_errors errors;
-	struct config *cfg;
-
-	assert_non_null(fp);
-	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
-	fclose(fp);
-	if (cfg == NULL)
-		fail_msg("config: %s", errors.line[0]);
-	config_errors_free(&errors);
-	return cfg;
-}
-
 /* A peer from IPv4 address ip, as accept() gives it. */
 static struct peer
 peer_v4(const char *ip)
@@ -435,7 +419,7 @@ rate_holds_past_the_table_limit(void **state)
 	(void)state;
 	memset(&past, 0, sizeof(past));
 	log_init();
-	past.cfg = rate_config("[server]\nconnection_rate = 1\n"
+	past.cfg = config_of_text("[server]\nconnection_rate = 1\n"
 	    "max_connections_per_ip = 0\n");
 	assert_int_equal(admit_init_max(&past.admit, TABLE_MAX), 0);
 
@@ -476,7 +460,7 @@ rate_holds_past_the_table_limit(void **state)
 static void
 uncounted_source_not_let_in(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_of_text("[server]\n"
 	    "max_connections_per_ip = 0\n");
 	struct peer p = { .len = sizeof(struct sockaddr_in6) };
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&p.sa;
@@ -521,7 +505,7 @@ give_back(const struct conn_release *ticket)
 static void
 per_ip_count_given_back(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_of_text("[server]\n"
 	    "max_connections_per_ip = 2\n");
 	struct conn_release t1, t2, t3, other;
 	struct admit a;
@@ -559,7 +543,7 @@ per_ip_count_given_back(void **state)
 static void
 per_uid_count(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_of_text("[server]\n"
 	    "max_connections_per_ip = 2\nipv6_prefix = 1\n"
 	    "[access]\ndeny = 0.0.0.0/0\ndeny = ::/0\n");
 	struct conn_release t[6];
@@ -593,7 +577,7 @@ per_uid_count(void **state)
 static void
 rate_per_uid(void **state)
 {
-	struct config *cfg = rate_config("[server]\nconnection_rate = 2\n"
+	struct config *cfg = config_of_text("[server]\nconnection_rate = 2\n"
 	    "max_connections_per_ip = 0\n");
 	struct conn_release t;
 	struct admit a;
@@ -639,7 +623,7 @@ wait_ended(struct conn_set *set, uint64_t n)
 static void
 connection_gives_count_back(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_of_text("[server]\n"
 	    "max_connections_per_ip = 1\n[log]\nconnections = no\n");
 	struct peer peer = peer_v4("192.0.2.1");
 	struct conn_release ticket;
@@ -684,7 +668,7 @@ connection_gives_count_back(void **state)
 static void
 shared_refusal_says_so(void **state)
 {
-	struct config *cfg = rate_config("[server]\nconnection_rate = 5\n");
+	struct config *cfg = config_of_text("[server]\nconnection_rate = 5\n");
 	char why[64];
 
 	(void)state;

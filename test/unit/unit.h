@@ -22,11 +22,17 @@ int run_budget_tests(void);
 int run_srctab_tests(void);
 int run_proto_tests(void);
 int run_proxy_tests(void);
+int run_relay_tests(void);
 
 #include <stdio.h>
 
 /* A stream reading bytes[0..n), which it never writes (fmemopen "r"). */
 FILE *read_only_stream(const void *bytes, size_t n);
+
+struct config;
+
+/* The configuration text reads as (the test fails if it is rejected). */
+struct config *config_of_text(const char *text);
 
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *capture_stderr(void (*fn)(void));
