@@ -16,7 +16,8 @@
 # Its state:
 #   tasks (_tasks), cpu_ticks (_ticks), stats_until SECONDS ERE,
 #   assert_reloaded SECONDS CONF [N]
-# Addresses: free_port (_port), has_ipv6_loopback
+# Addresses: free_port (_port), has_ipv6_loopback,
+#   hold_port tcp|udp PORT [reuseport]
 
 PID=		# echod's process id
 PORT=		# the first port echod logged "listening on" for
@@ -242,6 +243,24 @@ free_port() {
 		return 0
 	done
 	fail "no free TCP port found between 10000 and $low"
+}
+
+# hold_port tcp|udp PORT [reuseport]: another process binds 127.0.0.1:PORT
+# (with SO_REUSEPORT if asked) and holds it until the case ends.
+hold_port() {
+	_hp_flag=$T/held.$1.$2
+	perl -MSocket -e '
+		my ($type, $port, $reuse, $flag) = @ARGV;
+		socket(my $s, AF_INET, $type eq "udp" ? SOCK_DGRAM : SOCK_STREAM,
+		    0) or die "socket: $!";
+		!$reuse or setsockopt($s, SOL_SOCKET, SO_REUSEPORT, 1)
+		    or die "reuseport: $!";
+		bind($s, pack_sockaddr_in($port, inet_aton("127.0.0.1")))
+		    or die "bind: $!";
+		open(my $f, ">", $flag) or die; print $f "bound\n"; close $f;
+		sleep 60;' "$1" "$2" "${3-}" "$_hp_flag" 2> "$_hp_flag.err" &
+	wait_for 5 '[[ -s $_hp_flag ]]' ||
+	    fail "a helper could not bind $1 127.0.0.1:$2: $(cat "$_hp_flag.err")"
 }
 
 has_ipv6_loopback() {

@@ -146,15 +146,7 @@ t_reload_rewrite_restores() {
 	printf 'reuse_port = yes\n' >> "$T/echod.conf"
 	start_echod "$T/echod.conf"
 	conn_open c 127.0.0.1 "$p"
-	perl -MSocket -e '
-		socket(my $s, AF_INET, SOCK_STREAM, 0) or die "socket: $!";
-		setsockopt($s, SOL_SOCKET, SO_REUSEPORT, 1) or die "reuseport: $!";
-		bind($s, pack_sockaddr_in($ARGV[0], inet_aton("127.0.0.1")))
-		    or die "bind: $!";
-		open(my $f, ">", $ARGV[1]) or die; print $f "bound\n"; close $f;
-		sleep 60;' "$p" "$T/held" 2> "$T/perl.err" &
-	wait_for 5 '[[ -s $T/held ]]' ||
-	    fail "the helper could not bind 127.0.0.1:$p: $(cat "$T/perl.err")"
+	hold_port tcp "$p" reuseport
 
 	_listen_conf "$T/echod.conf" "127.0.0.1:$p"	# reuse_port = no
 	kill -HUP "$PID"

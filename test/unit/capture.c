@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "unit.h"
 
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
@@ -31,6 +32,32 @@ capture_stderr(void (*fn)(void))
 	assert_true(n >= 0);
 	out[n] = '\0';
 	return out;
+}
+
+unsigned
+lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+struct config *
+config_from_text(const char *text)
+{
+	FILE *fp = read_only_stream(text, strlen(text));
+	struct config_errors errors;
+	struct config *cfg;
+
+	assert_non_null(fp);
+	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
+	fclose(fp);
+	if (cfg == NULL)
+		fail_msg("config: %s", errors.line[0]);
+	config_errors_free(&errors);
+	return cfg;
 }
 
 FILE *

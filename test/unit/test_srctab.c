@@ -90,17 +90,6 @@ v6_64(uint32_t i, unsigned char key[16])
 	key[7] = (unsigned char)i;
 }
 
-/* How many lines s has. */
-static unsigned
-lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s != '\0'; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* The longest chain in t. */
 static size_t
 longest_chain(const struct srctab *t)
@@ -346,22 +335,6 @@ static struct {
 	double seconds;
 } past;
 
-static struct config *
-rate_config(const char *text)
-{
-	FILE *fp = read_only_stream(text, strlen(text));
-	struct config_errors errors;
-	struct config *cfg;
-
-	assert_non_null(fp);
-	cfg = config_load_stream(fp, "test.conf", NULL, &errors);
-	fclose(fp);
-	if (cfg == NULL)
-		fail_msg("config: %s", errors.line[0]);
-	config_errors_free(&errors);
-	return cfg;
-}
-
 /* Admission for a client from ip; on ADMIT_OK, *ticket gives it back. */
 static enum admit_verdict
 admit_ip(struct admit *a, const struct config *cfg, const char *ip,
@@ -412,7 +385,7 @@ rate_holds_past_the_table_limit(void **state)
 	(void)state;
 	memset(&past, 0, sizeof(past));
 	log_init();
-	past.cfg = rate_config("[server]\nconnection_rate = 1\n"
+	past.cfg = config_from_text("[server]\nconnection_rate = 1\n"
 	    "max_connections_per_ip = 0\n");
 	assert_int_equal(admit_init_max(&past.admit, TABLE_MAX), 0);
 
@@ -453,7 +426,7 @@ rate_holds_past_the_table_limit(void **state)
 static void
 uncounted_source_not_let_in(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_from_text("[server]\n"
 	    "max_connections_per_ip = 0\n");
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	struct conn_release ticket;
@@ -496,7 +469,7 @@ give_back(const struct conn_release *ticket)
 static void
 per_ip_count_given_back(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_from_text("[server]\n"
 	    "max_connections_per_ip = 2\n");
 	struct conn_release t1, t2, t3, other;
 	struct admit a;
@@ -551,7 +524,7 @@ wait_ended(struct conn_set *set, uint64_t n)
 static void
 connection_gives_count_back(void **state)
 {
-	struct config *cfg = rate_config("[server]\n"
+	struct config *cfg = config_from_text("[server]\n"
 	    "max_connections_per_ip = 1\n[log]\nconnections = no\n");
 	struct sockaddr_in peer = { .sin_family = AF_INET };
 	struct conn_release ticket;
@@ -599,7 +572,7 @@ connection_gives_count_back(void **state)
 static void
 shared_refusal_says_so(void **state)
 {
-	struct config *cfg = rate_config("[server]\nconnection_rate = 5\n");
+	struct config *cfg = config_from_text("[server]\nconnection_rate = 5\n");
 	char why[64];
 
 	(void)state;

@@ -28,6 +28,14 @@ int run_proxy_tests(void);
 /* A stream reading bytes[0..n), which it never writes (fmemopen "r"). */
 FILE *read_only_stream(const void *bytes, size_t n);
 
+struct config;
+
+/* A configuration loaded from text, which must be valid. */
+struct config *config_from_text(const char *text);
+
+/* How many lines s has (its LF characters). */
+unsigned lines(const char *s);
+
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *capture_stderr(void (*fn)(void));
 
