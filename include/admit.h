@@ -33,18 +33,27 @@ enum admit_verdict {
 #define ADMIT_MAX_SOURCES 100000
 
 /*
- * Two tables of sources.  The token buckets are the main thread's alone:
- * a new source they have no room for (the table is full, its chain is,
- * or memory is out) shares one more bucket with every other such source:
- * still metered, together, at connection_rate, and never fails open.
- * The open connections per source are counted by the main thread and
- * given back by each worker as it ends, so they have a lock.
+ * Token buckets per source (connection_rate), for one thread's use: a
+ * new source they have no room for (the table is full, its chain is, or
+ * memory is out) shares one more bucket with every other such source:
+ * still metered, together, at the same rate, and never fails open.
  */
-struct admit {
-	struct srctab rates;		/* connection_rate token buckets */
+struct admit_rates {
+	const char *key;		/* the setting, for messages */
+	struct srctab table;
 	struct src shared;		/* the bucket of sources without one */
 	struct log_limit shared_log;	/* "no bucket of its own" lines */
 	long long swept_ms;
+};
+
+/*
+ * Two tables of sources.  The connection_rate buckets are the main
+ * thread's alone.  The open connections per source are counted by the
+ * main thread and given back by each worker as it ends, so they have a
+ * lock.
+ */
+struct admit {
+	struct admit_rates rates;	/* connection_rate */
 	pthread_mutex_t open_lock;	/* for open, between main and workers */
 	struct srctab open;		/* open connections per source */
 	struct log_limit refusals;	/* "refused ..." lines */
@@ -79,5 +88,12 @@ void admit_refuse(struct admit *a, const struct config *cfg, int fd,
 /* Why a client was refused, for the log: "over connection_rate (5/s)". */
 void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,
     size_t len);
+
+/*
+ * A table of token buckets of at most max sources for the setting named
+ * key; 0, or -1 with the reason logged.
+ */
+int admit_rates_init(struct admit_rates *r, const char *key, size_t max);
+void admit_rates_free(struct admit_rates *r);
 
 #endif

@@ -26,15 +26,31 @@
 #define REFUSED_LOG_EVERY_MS 1000
 
 int
+admit_rates_init(struct admit_rates *r, const char *key, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = key;
+	if (srctab_init_max(&r->table, max) != 0) {
+		log_error("out of memory for the %s table", key);
+		return -1;
+	}
+	return 0;
+}
+
+void
+admit_rates_free(struct admit_rates *r)
+{
+	srctab_free(&r->table);
+}
+
+int
 admit_init_max(struct admit *a, size_t max)
 {
 	int err;
 
 	memset(a, 0, sizeof(*a));
-	if (srctab_init_max(&a->rates, max) != 0) {
-		log_error("out of memory for the connection_rate table");
+	if (admit_rates_init(&a->rates, "connection_rate", max) != 0)
 		return -1;
-	}
 	if (srctab_init(&a->open) != 0) {
 		log_error("out of memory for the open connections per source");
 		goto fail_rates;
@@ -48,7 +64,7 @@ admit_init_max(struct admit *a, size_t max)
 fail_open:
 	srctab_free(&a->open);
 fail_rates:
-	srctab_free(&a->rates);
+	admit_rates_free(&a->rates);
 	return -1;
 }
 
@@ -63,7 +79,7 @@ admit_free(struct admit *a)
 {
 	pthread_mutex_destroy(&a->open_lock);
 	srctab_free(&a->open);
-	srctab_free(&a->rates);
+	admit_rates_free(&a->rates);
 }
 
 struct refill_ctx {
@@ -93,28 +109,28 @@ bucket_full(const struct src *e, void *arg)
 
 /* src's own bucket, or the shared one when there is no room for it. */
 static struct src *
-bucket(struct admit *a, const unsigned char src[16])
+bucket(struct admit_rates *r, const unsigned char src[16])
 {
-	struct src *e = srctab_get(&a->rates, src, true);
+	struct src *e = srctab_get(&r->table, src, true);
 	unsigned long held;
 	char why[64];
 	int err = errno;
 
 	if (e != NULL)
 		return e;
-	if (log_limit_ok(&a->shared_log, SHARED_LOG_EVERY_MS, &held)) {
-		if (a->rates.max != 0 && a->rates.n >= a->rates.max)
+	if (log_limit_ok(&r->shared_log, SHARED_LOG_EVERY_MS, &held)) {
+		if (r->table.max != 0 && r->table.n >= r->table.max)
 			snprintf(why, sizeof(why), "%zu sources have one",
-			    a->rates.n);
+			    r->table.n);
 		else if (err == ENOSPC)
 			snprintf(why, sizeof(why), "its hash chain is full");
 		else
 			snprintf(why, sizeof(why), "%s", strerror(err));
-		log_warning("connection_rate: no bucket of its own for a new "
-		    "source (%s); it shares one with every such source "
-		    "(%lu more since the last such line)", why, held);
+		log_warning("%s: no bucket of its own for a new source (%s); "
+		    "it shares one with every such source (%lu more since the "
+		    "last such line)", r->key, why, held);
 	}
-	return &a->shared;
+	return &r->shared;
 }
 
 /*
@@ -122,23 +138,23 @@ bucket(struct admit *a, const unsigned char src[16])
  * ADMIT_OK when src may connect now.
  */
 static enum admit_verdict
-rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
+rate_check(struct admit_rates *r, unsigned rate, const unsigned char src[16])
 {
 	struct refill_ctx ctx = { clock_ms(), rate };
 	struct src *e;
 
-	if (a->rates.n > 1024 && ctx.now - a->swept_ms >= SWEEP_EVERY_MS) {
-		srctab_sweep(&a->rates, bucket_full, &ctx);
-		a->swept_ms = ctx.now;
+	if (r->table.n > 1024 && ctx.now - r->swept_ms >= SWEEP_EVERY_MS) {
+		srctab_sweep(&r->table, bucket_full, &ctx);
+		r->swept_ms = ctx.now;
 	}
-	e = bucket(a, src);
+	e = bucket(r, src);
 	if (e->refill_ms == 0) {	/* new: a full bucket */
 		e->tokens = rate;
 		e->refill_ms = ctx.now;
 	}
 	refill(e, rate, ctx.now);
 	if (e->tokens < 1.0)
-		return e == &a->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
+		return e == &r->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
 	e->tokens -= 1.0;
 	return ADMIT_OK;
 }
@@ -198,7 +214,7 @@ admit_check(struct admit *a, const struct config *cfg,
 		return ADMIT_DENIED;
 	src_key(addr, cfg->ipv6_prefix, src);
 	if (cfg->connection_rate > 0 &&
-	    (v = rate_check(a, cfg->connection_rate, src)) != ADMIT_OK)
+	    (v = rate_check(&a->rates, cfg->connection_rate, src)) != ADMIT_OK)
 		return v;
 	if (!reserve(a, src, cfg->max_connections_per_ip, ticket))
 		return ADMIT_PER_IP;

@@ -394,7 +394,7 @@ rate_holds_past_the_table_limit(void **state)
 		snprintf(ip, sizeof(ip), "127.0.0.%u", i + 1);
 		assert_int_equal(admit_from(ip), ADMIT_OK);
 	}
-	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+	assert_int_equal(past.admit.rates.table.n, TABLE_MAX);
 
 	/*
 	 * The next sources have no bucket of their own: they share one of
@@ -417,7 +417,7 @@ rate_holds_past_the_table_limit(void **state)
 
 	/* Sources with a bucket keep their own: 127.0.0.1 spent its token. */
 	assert_int_equal(admit_from("127.0.0.1"), ADMIT_RATE);
-	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+	assert_int_equal(past.admit.rates.table.n, TABLE_MAX);
 
 	admit_free(&past.admit);
 	config_unref(past.cfg);
