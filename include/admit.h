@@ -1,8 +1,9 @@
 /*
  * Admission, right after accept() and before any thread exists: [access]
  * rules, connection_rate per source, max_connections_per_ip, and the
- * refusal of a client that may not be served.  Every per-source decision
- * and its state are here.
+ * refusal of a client that may not be served; for UDP, [access] and
+ * udp_rate for each datagram.  Every per-source decision and its state
+ * are here.
  */
 #ifndef ECHOD_ADMIT_H
 #define ECHOD_ADMIT_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "log.h"
 #include "srctab.h"
 
@@ -33,10 +35,18 @@ enum admit_verdict {
 #define ADMIT_MAX_SOURCES 100000
 
 /*
- * Token buckets per source (connection_rate), for one thread's use: a
- * new source they have no room for (the table is full, its chain is, or
- * memory is out) shares one more bucket with every other such source:
- * still metered, together, at the same rate, and never fails open.
+ * The same for each UDP socket's udp_rate.  A datagram's source address
+ * costs nothing to forge, so forged sources fill a table at the rate
+ * they are sent: kept smaller, it costs at most about 1.5 MiB.
+ */
+#define ADMIT_UDP_MAX_SOURCES 16384
+
+/*
+ * Token buckets per source (connection_rate; each UDP socket's udp_rate),
+ * for one thread's use: a new source they have no room for (the table
+ * is full, its chain is, or memory is out) shares one more bucket with
+ * every other such source: still metered, together, at the same rate,
+ * and never fails open.
  */
 struct admit_rates {
 	const char *key;		/* the setting, for messages */
@@ -95,5 +105,28 @@ void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,
  */
 int admit_rates_init(struct admit_rates *r, const char *key, size_t max);
 void admit_rates_free(struct admit_rates *r);
+
+/*
+ * What a UDP socket's thread decides each datagram by: copies of a
+ * configuration's [access] rules, ipv6_prefix and udp_rate, which the
+ * thread owns, so that it holds no reference to the configuration.
+ */
+struct admit_rules {
+	struct cidr *allow, *deny;
+	size_t n_allow, n_deny;
+	unsigned ipv6_prefix;
+	unsigned rate;			/* udp_rate; 0 off */
+};
+
+/* cfg's rules, or NULL with the reason logged. */
+struct admit_rules *admit_rules_new(const struct config *cfg);
+void admit_rules_free(struct admit_rules *r);
+
+/*
+ * Decides on a datagram from peer, with a UDP socket's own table of
+ * buckets: ADMIT_OK, ADMIT_DENIED or ADMIT_RATE(_SHARED).
+ */
+enum admit_verdict admit_datagram(struct admit_rates *rates,
+    const struct admit_rules *rules, const struct sockaddr *peer);
 
 #endif

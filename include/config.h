@@ -57,6 +57,7 @@ struct config {
 	unsigned max_connections_per_ip;	/* 0: no limit */
 	unsigned ipv6_prefix;			/* bits that make a source */
 	unsigned connection_rate;		/* per second per source; 0 off */
+	unsigned udp_rate;			/* the same for datagrams; 0 off */
 
 	struct {
 		struct cidr *allow, *deny;

@@ -4,13 +4,15 @@
  * thread and no stack: its socket is reset and closed at once.  An
  * admitted one is counted for its source until its worker, ending, gives
  * the count back: the one thing here another thread does, under
- * open_lock.
+ * open_lock.  A UDP socket's thread decides on its datagrams here too,
+ * with rules and a table of buckets of its own (admit_datagram()).
  */
 #include "admit.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -219,6 +221,78 @@ admit_check(struct admit *a, const struct config *cfg,
 	if (!reserve(a, src, cfg->max_connections_per_ip, ticket))
 		return ADMIT_PER_IP;
 	return ADMIT_OK;
+}
+
+/* A copy of n rules, or NULL; none is no allocation. */
+static struct cidr *
+copy_rules(const struct cidr *v, size_t n, bool *failed)
+{
+	struct cidr *copy;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = malloc(n * sizeof(*copy))) == NULL)
+		*failed = true;
+	else
+		memcpy(copy, v, n * sizeof(*copy));
+	return copy;
+}
+
+struct admit_rules *
+admit_rules_new(const struct config *cfg)
+{
+	struct admit_rules *r = calloc(1, sizeof(*r));
+	bool failed = r == NULL;
+
+	if (r != NULL) {
+		r->allow = copy_rules(cfg->access.allow, cfg->access.n_allow,
+		    &failed);
+		r->deny = copy_rules(cfg->access.deny, cfg->access.n_deny,
+		    &failed);
+		r->n_allow = cfg->access.n_allow;
+		r->n_deny = cfg->access.n_deny;
+		r->ipv6_prefix = cfg->ipv6_prefix;
+		r->rate = cfg->udp_rate;
+	}
+	if (failed) {
+		log_error("out of memory for the rules of a UDP socket");
+		admit_rules_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+admit_rules_free(struct admit_rules *r)
+{
+	if (r == NULL)
+		return;
+	free(r->allow);
+	free(r->deny);
+	free(r);
+}
+
+/*
+ * No datagram costs a thread or a socket, so what admit_check() guards
+ * against does not arise; what remains is not being made to send to
+ * whom [access] excludes, or faster than udp_rate to anyone: a forged
+ * source gets at most that many replies a second.
+ */
+enum admit_verdict
+admit_datagram(struct admit_rates *rates, const struct admit_rules *rules,
+    const struct sockaddr *peer)
+{
+	unsigned char addr[16], src[16];
+
+	if (!cidr_key(peer, addr))
+		memset(addr, 0, sizeof(addr));
+	if (!acl_allows(rules->allow, rules->n_allow, rules->deny,
+	    rules->n_deny, addr))
+		return ADMIT_DENIED;
+	if (rules->rate == 0)
+		return ADMIT_OK;
+	src_key(addr, rules->ipv6_prefix, src);
+	return rate_check(rates, rules->rate, src);
 }
 
 void

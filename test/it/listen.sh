@@ -1,8 +1,8 @@
 # Listen values compared by the sockets they mean: reloads that write the
 # same socket another way or move a fixed port to another address, and
 # -t rejecting two values that mean the same socket; the tcp://, udp://
-# and unix: forms, which parse, but which echod does not serve yet
-# (UDP, Unix).
+# and unix: forms, which parse, but of which echod does not serve Unix
+# sockets yet (UDP: udp.sh).
 
 # _listen_conf FILE LISTEN...: an echo config with these listen values.
 _listen_conf() {
@@ -227,18 +227,13 @@ t_check_listen_kinds() {
 	    fail "-l unix:c.sock: $(head -c 300 "$T/lbad.err")"
 }
 
-# Until they are served, UDP and Unix values are refused when the sockets
-# are opened (exit 71, as for a socket that cannot be opened), never
-# served as TCP; a reload to one fails and the old sockets serve on.
-t_listen_udp_unix_refused() {
+# Until they are served, Unix values are refused when the sockets are
+# opened (exit 71, as for a socket that cannot be opened), never served
+# as TCP; a reload to one fails and the old sockets serve on.
+t_listen_unix_refused() {
 	local p
 	free_port
 	p=$_port
-	_listen_conf "$T/udp.conf" "127.0.0.1:0" "udp://127.0.0.1:$p"
-	run_echod udp -c "$T/udp.conf"
-	_expect_status_71 udp "listen = udp://127.0.0.1:$p"
-	grep -qF "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet" "$T/udp.err" ||
-	    fail "no UDP refusal: $(head -c 300 "$T/udp.err")"
 	_listen_conf "$T/unix.conf" "unix:$T/e.sock"
 	run_echod unix -c "$T/unix.conf"
 	_expect_status_71 unix "listen = unix:$T/e.sock"
@@ -248,10 +243,10 @@ t_listen_udp_unix_refused() {
 
 	_listen_conf "$T/echod.conf" "127.0.0.1:$p"
 	start_echod "$T/echod.conf"
-	_listen_conf "$T/echod.conf" "127.0.0.1:$p" "udp://127.0.0.1:$p"
+	_listen_conf "$T/echod.conf" "127.0.0.1:$p" "unix:$T/e.sock"
 	kill -HUP "$PID"
 	assert_log 5 "reload failed"
-	assert_log 0 "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet"
+	assert_log 0 "cannot listen on unix:$T/e.sock (listen = unix:$T/e.sock): unix sockets are not supported yet"
 	alive "$PID" || fail "echod exited after the refused reload"
 	roundtrip a a "127.0.0.1:$p after the refused reload" 127.0.0.1 "$p"
 }

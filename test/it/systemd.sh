@@ -92,7 +92,7 @@ t_socket_activation_bad_fd() {
 	: > "$T/plain-file"
 	LISTEN_FDS=1 run_echod bad -c "$T/echod.conf" 3< "$T/plain-file"
 	assert_eq 71 "$_rc" "exit status with a file as LISTEN_FDS descriptor"
-	grep -q "descriptor 3 is not a listening TCP socket" "$T/bad.err" ||
+	grep -q "descriptor 3 is not a listening TCP or UDP socket" "$T/bad.err" ||
 	    fail "no error naming descriptor 3: $(cat "$T/bad.err")"
 }
 

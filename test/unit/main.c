@@ -17,5 +17,6 @@ main(void)
 	failed += run_srctab_tests();
 	failed += run_proto_tests();
 	failed += run_proxy_tests();
+	failed += run_udp_tests();
 	return failed != 0;
 }

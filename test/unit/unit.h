@@ -22,6 +22,7 @@ int run_budget_tests(void);
 int run_srctab_tests(void);
 int run_proto_tests(void);
 int run_proxy_tests(void);
+int run_udp_tests(void);
 
 #include <stdio.h>
 
