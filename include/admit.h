@@ -1,11 +1,12 @@
 /*
  * Admission, right after accept() and before any thread exists: [access]
  * rules, connection_rate per source, max_connections_per_ip, and the
- * refusal of a client that may not be served.  Every per-source decision
- * and its state are here.  A source is an IP address (IPv6: a prefix), or
- * for a Unix socket the client's uid.  Behind a proxy (proxy_protocol),
- * the proxy is admitted at accept and its client once the worker has read
- * the PROXY header (relay.c), by the same rules.
+ * refusal of a client that may not be served; for UDP, [access] and
+ * udp_rate for each datagram.  Every per-source decision and its state
+ * are here.  A source is an IP address (IPv6: a prefix), or for a Unix
+ * socket the client's uid.  Behind a proxy (proxy_protocol), the proxy is
+ * admitted at accept and its client once the worker has read the PROXY
+ * header (relay.c), by the same rules.
  */
 #ifndef ECHOD_ADMIT_H
 #define ECHOD_ADMIT_H
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "acl.h"
 #include "log.h"
 #include "srctab.h"
 
@@ -40,19 +42,36 @@ enum admit_verdict {
 #define ADMIT_MAX_SOURCES 100000
 
 /*
- * Two tables of sources.  For the token buckets, a new source they have
- * no room for (the table is full, its chain is, or memory is out) shares
- * one more bucket with every other such source: still metered, together,
- * at connection_rate, and never fails open.  The main thread uses both
- * tables at accept; workers use them to admit a proxy's clients, and
- * give an open connection back as they end: each has a lock.
+ * The same for each UDP socket's udp_rate.  A datagram's source address
+ * costs nothing to forge, so forged sources fill a table at the rate
+ * they are sent: kept smaller, it costs at most about 1.5 MiB.
  */
-struct admit {
-	pthread_mutex_t lock;		/* the buckets and the log limits */
-	struct srctab rates;		/* connection_rate token buckets */
+#define ADMIT_UDP_MAX_SOURCES 16384
+
+/*
+ * Token buckets per source (connection_rate; each UDP socket's udp_rate),
+ * used by one thread at a time (struct admit's lock guards those of
+ * connection_rate): a new source they have no room for (the table is
+ * full, its chain is, or memory is out) shares one more bucket with every
+ * other such source: still metered, together, at the same rate, and never
+ * fails open.
+ */
+struct admit_rates {
+	const char *key;		/* the setting, for messages */
+	struct srctab table;
 	struct src shared;		/* the bucket of sources without one */
 	struct log_limit shared_log;	/* "no bucket of its own" lines */
 	long long swept_ms;
+};
+
+/*
+ * Two tables of sources.  The main thread uses both at accept; workers
+ * use them to admit a proxy's clients, and give an open connection back
+ * as they end: each has a lock.
+ */
+struct admit {
+	pthread_mutex_t lock;		/* rates and the log limits */
+	struct admit_rates rates;	/* connection_rate */
 	pthread_mutex_t open_lock;	/* for open, between main and workers */
 	struct srctab open;		/* open connections per source */
 	struct log_limit refusals;	/* "refused ..." lines */
@@ -114,5 +133,35 @@ void admit_refuse_header(struct admit *a, int fd, const char *via,
 /* Why a client was refused, for the log: "over connection_rate (5/s)". */
 void admit_reason(enum admit_verdict v, const struct config *cfg, char *buf,
     size_t len);
+
+/*
+ * A table of token buckets of at most max sources for the setting named
+ * key; 0, or -1 with the reason logged.
+ */
+int admit_rates_init(struct admit_rates *r, const char *key, size_t max);
+void admit_rates_free(struct admit_rates *r);
+
+/*
+ * What a UDP socket's thread decides each datagram by: copies of a
+ * configuration's [access] rules, ipv6_prefix and udp_rate, which the
+ * thread owns, so that it holds no reference to the configuration.
+ */
+struct admit_rules {
+	struct cidr *allow, *deny;
+	size_t n_allow, n_deny;
+	unsigned ipv6_prefix;
+	unsigned rate;			/* udp_rate; 0 off */
+};
+
+/* cfg's rules, or NULL with the reason logged. */
+struct admit_rules *admit_rules_new(const struct config *cfg);
+void admit_rules_free(struct admit_rules *r);
+
+/*
+ * Decides on a datagram from peer, with a UDP socket's own table of
+ * buckets: ADMIT_OK, ADMIT_DENIED or ADMIT_RATE(_SHARED).
+ */
+enum admit_verdict admit_datagram(struct admit_rates *rates,
+    const struct admit_rules *rules, const struct sockaddr *peer);
 
 #endif

@@ -58,6 +58,7 @@ struct config {
 	unsigned max_connections_per_ip;	/* 0: no limit */
 	unsigned ipv6_prefix;			/* bits that make a source */
 	unsigned connection_rate;		/* per second per source; 0 off */
+	unsigned udp_rate;			/* the same for datagrams; 0 off */
 	unsigned unix_mode;	/* a Unix socket file's permissions */
 	char *unix_group;	/* its group as written; "": the creator's */
 	gid_t unix_gid;		/* that group, (gid_t)-1 for "" */

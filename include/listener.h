@@ -26,6 +26,7 @@ struct listener {
 	struct bind_addr at;	/* the same, to compare and to bind again */
 	bool reuse_port;	/* as opened, to open it again */
 	unsigned backlog;
+	struct udp *udp;	/* TRANSPORT_UDP: the thread serving it */
 	/*
 	 * A Unix socket's file, when echod made it (unix.c): it removes
 	 * that file, and only that one, when it closes the socket.
@@ -66,6 +67,15 @@ int listeners_update(struct listeners *ls, const struct config *cfg);
  * taken (0 when none were passed), or -1 (reason logged).
  */
 int listeners_inherit(struct listeners *ls, const struct config *cfg);
+
+/*
+ * The sockets that serve themselves (UDP) take cfg's rules; the others
+ * are left as they are.  For a reload that keeps the sockets as they are
+ * (they came from the service manager, which set the others' backlog),
+ * and after a failed one: a socket it closed and opened again must judge
+ * by the running configuration, not the one that failed.
+ */
+void listeners_retune(struct listeners *ls, const struct config *cfg);
 
 /* Whether the accept loop serves l: a stream socket that listen()s. */
 bool listener_accepts(const struct listener *l);

@@ -5,8 +5,11 @@
 #include <stdbool.h>
 #include <time.h>
 
-/* Room for a STATUS= text, its NUL included. */
-#define NOTIFY_STATUS_LEN 64
+/*
+ * Room for a STATUS= text, its NUL included: the longest is 90 bytes,
+ * "N connections, N served, N datagrams" with every number 20 digits.
+ */
+#define NOTIFY_STATUS_LEN 96
 
 struct notify {
 	int fd;				/* -1 when not under a service manager */
@@ -44,13 +47,15 @@ void notify_ready(struct notify *n, char status[NOTIFY_STATUS_LEN]);
 
 /*
  * The service manager's timers, on each turn of the main loop: pings the
- * watchdog when due, and brings STATUS= ("12 connections, 3400 served")
- * up to active and served when they changed, at most once a second;
- * status is the text last sent, as for notify_ready().  Returns ms until
- * it is due again, or -1 when never.
+ * watchdog when due, and brings STATUS= ("12 connections, 3400 served",
+ * and ", 5 datagrams" echoed unless datagrams is -1: no UDP socket) up to
+ * the counts when they changed, at most once a second; status is the
+ * text last sent, as for notify_ready().  Returns ms until it is due
+ * again (a second at most while datagrams are counted, as nothing wakes
+ * the main loop for them), or -1 when never.
  */
 long long notify_tick(struct notify *n, char status[NOTIFY_STATUS_LEN],
-    unsigned long active, unsigned long served);
+    unsigned long active, unsigned long served, long long datagrams);
 
 void notify_close(struct notify *n);
 

@@ -18,6 +18,19 @@ struct stats {
 	atomic_ulong waited;		/* accepted after waiting at the limit */
 	atomic_ulong refused;		/* closed at once: access, per-IP, rate */
 	atomic_ulong pipes;		/* open for splicing (echo.c) */
+	/* UDP (udp.c): every datagram received is echoed or dropped once. */
+	struct {
+		atomic_ulong sockets;		/* served now */
+		atomic_ullong received;		/* datagrams read */
+		atomic_ullong echoed;		/* datagrams sent back */
+		atomic_ullong bytes;		/* their bytes */
+		atomic_ullong truncated;	/* longer than the buffer */
+		atomic_ullong port;		/* from a service port, or 0 */
+		atomic_ullong broadcast;	/* broadcast, multicast */
+		atomic_ullong denied;		/* by [access] */
+		atomic_ullong rate;		/* over udp_rate */
+		atomic_ullong send_errors;	/* replies not sent */
+	} udp;
 };
 
 extern struct stats stats;

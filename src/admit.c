@@ -4,14 +4,17 @@
  * socket is reset and closed at once.  An admitted one is counted for its
  * source until its worker, ending, gives the count back, under open_lock.
  * Behind a proxy, the worker admits the client its PROXY header names by
- * the same rules; the buckets and log limits are under lock for that.
- * Neither lock is held for long or while the other is taken.
+ * the same rules; the connection_rate buckets and the log limits are
+ * under lock for that.  Neither lock is held for long or while the other
+ * is taken.  A UDP socket's thread decides on its datagrams here too,
+ * with rules and a table of buckets of its own (admit_datagram()).
  */
 #include "admit.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,6 +30,24 @@
 #define REFUSED_LOG_EVERY_MS 1000
 
 int
+admit_rates_init(struct admit_rates *r, const char *key, size_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = key;
+	if (srctab_init_max(&r->table, max) != 0) {
+		log_error("out of memory for the %s table", key);
+		return -1;
+	}
+	return 0;
+}
+
+void
+admit_rates_free(struct admit_rates *r)
+{
+	srctab_free(&r->table);
+}
+
+int
 admit_init_max(struct admit *a, size_t max)
 {
 	int err;
@@ -36,10 +57,8 @@ admit_init_max(struct admit *a, size_t max)
 		log_error("cannot set up admission: %s", strerror(err));
 		return -1;
 	}
-	if (srctab_init_max(&a->rates, max) != 0) {
-		log_error("out of memory for the connection_rate table");
+	if (admit_rates_init(&a->rates, "connection_rate", max) != 0)
 		goto fail_lock;
-	}
 	if (srctab_init(&a->open) != 0) {
 		log_error("out of memory for the open connections per source");
 		goto fail_rates;
@@ -53,7 +72,7 @@ admit_init_max(struct admit *a, size_t max)
 fail_open:
 	srctab_free(&a->open);
 fail_rates:
-	srctab_free(&a->rates);
+	admit_rates_free(&a->rates);
 fail_lock:
 	pthread_mutex_destroy(&a->lock);
 	return -1;
@@ -70,7 +89,7 @@ admit_free(struct admit *a)
 {
 	pthread_mutex_destroy(&a->open_lock);
 	srctab_free(&a->open);
-	srctab_free(&a->rates);
+	admit_rates_free(&a->rates);
 	pthread_mutex_destroy(&a->lock);
 }
 
@@ -101,63 +120,64 @@ bucket_full(const struct src *e, void *arg)
 
 /* src's own bucket, or the shared one when there is no room for it. */
 static struct src *
-bucket(struct admit *a, const unsigned char src[16])
+bucket(struct admit_rates *r, const unsigned char src[16])
 {
-	struct src *e = srctab_get(&a->rates, src, true);
+	struct src *e = srctab_get(&r->table, src, true);
 	unsigned long held;
 	char why[64];
 	int err = errno;
 
 	if (e != NULL)
 		return e;
-	if (log_limit_ok(&a->shared_log, SHARED_LOG_EVERY_MS, &held)) {
-		if (a->rates.max != 0 && a->rates.n >= a->rates.max)
+	if (log_limit_ok(&r->shared_log, SHARED_LOG_EVERY_MS, &held)) {
+		if (r->table.max != 0 && r->table.n >= r->table.max)
 			snprintf(why, sizeof(why), "%zu sources have one",
-			    a->rates.n);
+			    r->table.n);
 		else if (err == ENOSPC)
 			snprintf(why, sizeof(why), "its hash chain is full");
 		else
 			snprintf(why, sizeof(why), "%s", strerror(err));
-		log_warning("connection_rate: no bucket of its own for a new "
-		    "source (%s); it shares one with every such source "
-		    "(%lu more since the last such line)", why, held);
+		log_warning("%s: no bucket of its own for a new source (%s); "
+		    "it shares one with every such source (%lu more since the "
+		    "last such line)", r->key, why, held);
 	}
-	return &a->shared;
+	return &r->shared;
 }
 
 /*
  * A token bucket per source: rate a second, and as many at once.
- * ADMIT_OK when src may connect now.  Called with a->lock held.
+ * ADMIT_OK when src may connect now.
  */
 static enum admit_verdict
-rate_take(struct admit *a, unsigned rate, const unsigned char src[16])
+rate_check(struct admit_rates *r, unsigned rate, const unsigned char src[16])
 {
 	struct refill_ctx ctx = { clock_ms(), rate };
 	struct src *e;
 
-	if (a->rates.n > 1024 && ctx.now - a->swept_ms >= SWEEP_EVERY_MS) {
-		srctab_sweep(&a->rates, bucket_full, &ctx);
-		a->swept_ms = ctx.now;
+	if (r->table.n > 1024 && ctx.now - r->swept_ms >= SWEEP_EVERY_MS) {
+		srctab_sweep(&r->table, bucket_full, &ctx);
+		r->swept_ms = ctx.now;
 	}
-	e = bucket(a, src);
+	e = bucket(r, src);
 	if (e->refill_ms == 0) {	/* new: a full bucket */
 		e->tokens = rate;
 		e->refill_ms = ctx.now;
 	}
 	refill(e, rate, ctx.now);
 	if (e->tokens < 1.0)
-		return e == &a->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
+		return e == &r->shared ? ADMIT_RATE_SHARED : ADMIT_RATE;
 	e->tokens -= 1.0;
 	return ADMIT_OK;
 }
 
+/* rate_check() of the connection_rate buckets, which workers use too. */
 static enum admit_verdict
-rate_check(struct admit *a, unsigned rate, const unsigned char src[16])
+rate_locked(struct admit *a, unsigned rate, const unsigned char src[16])
 {
 	enum admit_verdict v;
 
 	pthread_mutex_lock(&a->lock);
-	v = rate_take(a, rate, src);
+	v = rate_check(&a->rates, rate, src);
 	pthread_mutex_unlock(&a->lock);
 	return v;
 }
@@ -238,7 +258,7 @@ admit_source(struct admit *a, const struct config *cfg,
 	if (!source_of(cfg, peer, src))
 		return ADMIT_DENIED;
 	if (cfg->connection_rate > 0 &&
-	    (v = rate_check(a, cfg->connection_rate, src)) != ADMIT_OK)
+	    (v = rate_locked(a, cfg->connection_rate, src)) != ADMIT_OK)
 		return v;
 	if (!reserve(a, src, cfg->max_connections_per_ip, ticket))
 		return ADMIT_PER_IP;
@@ -282,6 +302,78 @@ admit_relayed(struct admit *a, const struct config *cfg,
     const struct peer *client, struct conn_release *ticket)
 {
 	return admit_source(a, cfg, client, ticket);
+}
+
+/* A copy of n rules, or NULL; none is no allocation. */
+static struct cidr *
+copy_rules(const struct cidr *v, size_t n, bool *failed)
+{
+	struct cidr *copy;
+
+	if (n == 0)
+		return NULL;
+	if ((copy = malloc(n * sizeof(*copy))) == NULL)
+		*failed = true;
+	else
+		memcpy(copy, v, n * sizeof(*copy));
+	return copy;
+}
+
+struct admit_rules *
+admit_rules_new(const struct config *cfg)
+{
+	struct admit_rules *r = calloc(1, sizeof(*r));
+	bool failed = r == NULL;
+
+	if (r != NULL) {
+		r->allow = copy_rules(cfg->access.allow, cfg->access.n_allow,
+		    &failed);
+		r->deny = copy_rules(cfg->access.deny, cfg->access.n_deny,
+		    &failed);
+		r->n_allow = cfg->access.n_allow;
+		r->n_deny = cfg->access.n_deny;
+		r->ipv6_prefix = cfg->ipv6_prefix;
+		r->rate = cfg->udp_rate;
+	}
+	if (failed) {
+		log_error("out of memory for the rules of a UDP socket");
+		admit_rules_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+admit_rules_free(struct admit_rules *r)
+{
+	if (r == NULL)
+		return;
+	free(r->allow);
+	free(r->deny);
+	free(r);
+}
+
+/*
+ * No datagram costs a thread or a socket, so what admit_check() guards
+ * against does not arise; what remains is not being made to send to
+ * whom [access] excludes, or faster than udp_rate to anyone: a forged
+ * source gets at most that many replies a second.
+ */
+enum admit_verdict
+admit_datagram(struct admit_rates *rates, const struct admit_rules *rules,
+    const struct sockaddr *peer)
+{
+	unsigned char addr[16], src[16];
+
+	if (!cidr_key(peer, addr))
+		memset(addr, 0, sizeof(addr));
+	if (!acl_allows(rules->allow, rules->n_allow, rules->deny,
+	    rules->n_deny, addr))
+		return ADMIT_DENIED;
+	if (rules->rate == 0)
+		return ADMIT_OK;
+	src_key(addr, rules->ipv6_prefix, src);
+	return rate_check(rates, rules->rate, src);
 }
 
 /*

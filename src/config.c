@@ -85,6 +85,8 @@ static const struct key keys[] = {
 	    offsetof(struct config, max_connections_per_ip), 0, 1000000 },
 	{ "server", "connection_rate", K_UINT,
 	    offsetof(struct config, connection_rate), 0, 1000000 },
+	{ "server", "udp_rate", K_UINT, offsetof(struct config, udp_rate),
+	    0, 1000000 },
 	{ "server", "ipv6_prefix", K_UINT,
 	    offsetof(struct config, ipv6_prefix), 1, 128 },
 	{ "server", "idle_timeout", K_DURATION,
@@ -276,6 +278,11 @@ config_new(void)
 	cfg->proxy.versions = 0;
 	/* Time enough for a proxy's header on a slow path, not to idle. */
 	cfg->proxy.timeout_ms = 5 * SEC;
+	/*
+	 * Enough for any test of a path by hand or by a script; a forged
+	 * source (a reflection attack's victim) gets no more than this.
+	 */
+	cfg->udp_rate = 100;
 	cfg->talk.reply = true;
 	cfg->talk.stop_word = strdup("STOP");
 	cfg->talk.greeting = strdup("");

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "udp.h"
 #include "units.h"
 #include "unix.h"
 
@@ -54,10 +55,17 @@ static int tcp_open(struct listener *, const char *,
     const struct bind_addr *, const struct config *);
 static void tcp_retune(struct listener *, const struct config *);
 static void fd_close(struct listener *);
+static int udp_open(struct listener *, const char *,
+    const struct bind_addr *, const struct config *);
+static int udp_adopt(struct listener *, const struct config *);
+static void udp_retune_hook(struct listener *, const struct config *);
+static void udp_close(struct listener *);
 
 static const struct kind kinds[] = {
 	[TRANSPORT_TCP] = { "TCP", SOCK_STREAM, { AF_INET, AF_INET6, 0 }, true,
 	    tcp_open, NULL, tcp_retune, fd_close },
+	[TRANSPORT_UDP] = { "UDP", SOCK_DGRAM, { AF_INET, AF_INET6, 0 }, false,
+	    udp_open, udp_adopt, udp_retune_hook, udp_close },
 	/* The socket file's life is unix.c's. */
 	[TRANSPORT_UNIX] = { "Unix", SOCK_STREAM, { AF_UNIX, 0 }, true,
 	    unix_open, NULL, unix_retune, unix_close },
@@ -117,59 +125,93 @@ fd_close(struct listener *l)
 }
 
 /*
- * TCP: socket(), bind(), listen(); the accept loop takes it from there.
- * Non-blocking, so that the accept loop drains it and never blocks.
+ * What TCP and UDP sockets have in common: socket() of the type (non-
+ * blocking), SO_REUSEADDR if asked, SO_REUSEPORT if l wants it,
+ * IPV6_V6ONLY, and bind().  Returns the socket, or -1 with errno and
+ * *step naming the call that failed.
  */
 static int
-tcp_open(struct listener *l, const char *spec, const struct bind_addr *ba,
-    const struct config *cfg)
+bind_ip(const struct listener *l, const struct bind_addr *ba, int type,
+    bool reuse_addr, const char **step)
 {
-	struct bind_addr *bound = &l->at;
-	char want[ADDR_STRLEN];
-	const char *step;
 	int fd, err;
 
-	(void)cfg;
-	addr_format((const struct sockaddr *)&ba->sa, ba->len, want,
-	    sizeof(want));
-	fd = socket(ba->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		step = "socket";
+	*step = "socket";
+	fd = socket(ba->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	*step = "setsockopt SO_REUSEADDR";
+	if (reuse_addr && set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
 		goto fail;
-	}
-	step = "setsockopt SO_REUSEADDR";
-	if (set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0)
-		goto fail;
-	step = "setsockopt SO_REUSEPORT";
+	*step = "setsockopt SO_REUSEPORT";
 	if (l->reuse_port &&
 	    set_int_opt(fd, SOL_SOCKET, SO_REUSEPORT, 1) != 0)
 		goto fail;
-	step = "setsockopt IPV6_V6ONLY";
+	*step = "setsockopt IPV6_V6ONLY";
 	if (ba->sa.ss_family == AF_INET6 &&
 	    set_int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ba->v6only) != 0)
 		goto fail;
-	step = "bind";
+	*step = "bind";
 	if (bind(fd, (const struct sockaddr *)&ba->sa, ba->len) != 0)
 		goto fail;
-	step = "listen";
-	if (listen(fd, (int)l->backlog) != 0)
-		goto fail;
-	step = "getsockname";
-	*bound = *ba;
-	bound->len = sizeof(bound->sa);
-	if (getsockname(fd, (struct sockaddr *)&bound->sa, &bound->len) != 0)
-		goto fail;
-	l->fd = fd;
-	return 0;
+	return fd;
 fail:
 	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* l->at: ba as bound, the port the kernel chose included. */
+static int
+bound_name(struct listener *l, int fd, const struct bind_addr *ba)
+{
+	l->at = *ba;
+	l->at.len = sizeof(l->at.sa);
+	return getsockname(fd, (struct sockaddr *)&l->at.sa, &l->at.len);
+}
+
+/* Says why ba could not be opened at step, closes fd; -1, errno kept. */
+static int
+open_failed(const char *spec, const struct bind_addr *ba, const char *step,
+    int fd)
+{
+	char want[ADDR_STRLEN];
+	int err = errno;
+
+	bind_addr_format(ba, want, sizeof(want));
 	log_error("cannot listen on %s (listen = %s): %s: %s", want, spec,
 	    step, strerror(err));
 	if (fd >= 0)
 		close(fd);
 	errno = err;
 	return -1;
+}
+
+/*
+ * TCP: socket(), bind(), listen(); the accept loop takes it from there.
+ * Non-blocking, so that the accept loop drains it and never blocks.
+ * SO_REUSEADDR, so that a restart can bind while old connections linger
+ * in TIME_WAIT.
+ */
+static int
+tcp_open(struct listener *l, const char *spec, const struct bind_addr *ba,
+    const struct config *cfg)
+{
+	const char *step;
+	int fd;
+
+	(void)cfg;
+	if ((fd = bind_ip(l, ba, SOCK_STREAM, true, &step)) < 0)
+		return open_failed(spec, ba, step, -1);
+	step = "listen";
+	if (listen(fd, (int)l->backlog) != 0)
+		return open_failed(spec, ba, step, fd);
+	step = "getsockname";
+	if (bound_name(l, fd, ba) != 0)
+		return open_failed(spec, ba, step, fd);
+	l->fd = fd;
+	return 0;
 }
 
 /* listen() again on a listening socket updates its backlog. */
@@ -179,6 +221,67 @@ tcp_retune(struct listener *l, const struct config *cfg)
 	if (listen(l->fd, (int)cfg->backlog) != 0)
 		log_warning("%s: cannot update backlog: %s", l->addr,
 		    strerror(errno));
+}
+
+/*
+ * UDP: socket(), bind(), and a thread of its own that echoes each
+ * datagram (udp.c).  No SO_REUSEADDR: for UDP it would let another
+ * socket bind the same address and port, and take datagrams meant for
+ * this one.
+ */
+static int
+udp_open(struct listener *l, const char *spec, const struct bind_addr *ba,
+    const struct config *cfg)
+{
+	char name[ADDR_STRLEN];
+	const char *step;
+	int fd;
+
+	if ((fd = bind_ip(l, ba, SOCK_DGRAM, false, &step)) < 0)
+		return open_failed(spec, ba, step, -1);
+	step = "setsockopt IP_PKTINFO";
+	if (udp_want_destination(fd, ba->sa.ss_family) != 0)
+		return open_failed(spec, ba, step, fd);
+	step = "getsockname";
+	if (bound_name(l, fd, ba) != 0)
+		return open_failed(spec, ba, step, fd);
+	bind_addr_format(&l->at, name, sizeof(name));
+	if ((l->udp = udp_start(fd, name, cfg)) == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	l->fd = fd;
+	return 0;
+}
+
+/* A datagram socket from the service manager (ListenDatagram=). */
+static int
+udp_adopt(struct listener *l, const struct config *cfg)
+{
+	l->at.kind = TRANSPORT_UDP;
+	bind_addr_format(&l->at, l->addr, sizeof(l->addr));
+	if (udp_want_destination(l->fd, l->at.sa.ss_family) != 0) {
+		log_error("LISTEN_FDS: %s: setsockopt IP_PKTINFO: %s",
+		    l->addr, strerror(errno));
+		return -1;
+	}
+	return (l->udp = udp_start(l->fd, l->addr, cfg)) != NULL ? 0 : -1;
+}
+
+static void
+udp_retune_hook(struct listener *l, const struct config *cfg)
+{
+	udp_retune(l->udp, cfg);
+}
+
+/* The thread first, so that none uses the descriptor once closed. */
+static void
+udp_close(struct listener *l)
+{
+	udp_stop(l->udp);
+	l->udp = NULL;
+	close(l->fd);
 }
 
 /* Appends a socket to ls; the caller still owns fd on failure. */
@@ -652,6 +755,19 @@ fail:
 	/* Stops what was adopted: echod does not start without them. */
 	free_all(ls, true);
 	return -1;
+}
+
+void
+listeners_retune(struct listeners *ls, const struct config *cfg)
+{
+	const struct kind *k;
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		k = &kinds[ls->v[i].kind];
+		if (!k->accepts && k->retune != NULL)
+			k->retune(&ls->v[i], cfg);
+	}
 }
 
 void

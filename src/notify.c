@@ -126,16 +126,20 @@ notify_send(struct notify *n, const char *fmt, ...)
 
 static void
 format_status(char status[NOTIFY_STATUS_LEN], unsigned long active,
-    unsigned long served)
+    unsigned long served, long long datagrams)
 {
-	snprintf(status, NOTIFY_STATUS_LEN, "%lu connection%s, %lu served",
-	    active, active == 1 ? "" : "s", served);
+	int n = snprintf(status, NOTIFY_STATUS_LEN, "%lu connection%s, %lu "
+	    "served", active, active == 1 ? "" : "s", served);
+
+	if (datagrams >= 0 && n > 0 && n < NOTIFY_STATUS_LEN)
+		snprintf(status + n, NOTIFY_STATUS_LEN - (size_t)n,
+		    ", %lld datagram%s", datagrams, datagrams == 1 ? "" : "s");
 }
 
 void
 notify_ready(struct notify *n, char status[NOTIFY_STATUS_LEN])
 {
-	format_status(status, 0, 0);
+	format_status(status, 0, 0, -1);
 	notify_send(n, "READY=1\nSTATUS=%s\nMAINPID=%ld", status,
 	    (long)getpid());
 	n->watchdog_due = clock_after_ms(0);
@@ -144,13 +148,13 @@ notify_ready(struct notify *n, char status[NOTIFY_STATUS_LEN])
 /* Keeps STATUS= current, but sends it at most once a second. */
 static void
 update_status(struct notify *n, char status[NOTIFY_STATUS_LEN],
-    unsigned long active, unsigned long served)
+    unsigned long active, unsigned long served, long long datagrams)
 {
 	char now[NOTIFY_STATUS_LEN];
 
 	if (!notify_enabled(n))
 		return;
-	format_status(now, active, served);
+	format_status(now, active, served, datagrams);
 	n->status_pending = strcmp(now, status) != 0;
 	if (!n->status_pending || clock_ms_until(&n->status_due) > 0)
 		return;
@@ -162,7 +166,7 @@ update_status(struct notify *n, char status[NOTIFY_STATUS_LEN],
 
 long long
 notify_tick(struct notify *n, char status[NOTIFY_STATUS_LEN],
-    unsigned long active, unsigned long served)
+    unsigned long active, unsigned long served, long long datagrams)
 {
 	long long next = -1, w;
 
@@ -173,12 +177,16 @@ notify_tick(struct notify *n, char status[NOTIFY_STATUS_LEN],
 		}
 		next = clock_ms_until(&n->watchdog_due);
 	}
-	update_status(n, status, active, served);
+	update_status(n, status, active, served, datagrams);
 	if (n->status_pending) {
 		w = clock_ms_until(&n->status_due);
 		if (next < 0 || w < next)
 			next = w;
 	}
+	/* Datagrams are counted without waking this loop: look each second. */
+	if (datagrams >= 0 && notify_enabled(n) &&
+	    (next < 0 || next > STATUS_EVERY_MS))
+		next = STATUS_EVERY_MS;
 	return next < 0 ? -1 : next + (next == 0);
 }
 

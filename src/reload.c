@@ -199,11 +199,14 @@ log_errors(const struct config_errors *errors)
 static int
 apply(struct server *s, struct config *cfg)
 {
-	if (s->inherited)
+	if (s->inherited) {
 		log_info("listen addresses unchanged: the sockets come from "
 		    "the service manager");
-	else if (listeners_update(&s->ls, cfg) != 0)
+		listeners_retune(&s->ls, cfg);
+	} else if (listeners_update(&s->ls, cfg) != 0) {
+		listeners_retune(&s->ls, s->cfg);
 		return -1;
+	}
 	/* Privileges are gone by now; they cannot change until a restart. */
 	if (strcmp(cfg->user, s->cfg->user) != 0 ||
 	    strcmp(cfg->group, s->cfg->group) != 0)

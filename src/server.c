@@ -100,14 +100,38 @@ server_free(struct server *s)
 	config_unref(s->cfg);
 }
 
+/* Whether there is anything to say of UDP: a socket, or datagrams. */
+static bool
+udp_counted(void)
+{
+	return atomic_load(&stats.udp.sockets) > 0 ||
+	    atomic_load(&stats.udp.received) > 0;
+}
+
 static void
 log_stats(void)
 {
+	char udp[512] = "";
+
+	if (udp_counted())
+		snprintf(udp, sizeof(udp), "; UDP: %llu datagrams received, "
+		    "%llu echoed (%llu bytes), dropped: %llu truncated, %llu "
+		    "from answering ports, %llu broadcast or multicast, %llu "
+		    "denied by [access], %llu over udp_rate, %llu send errors",
+		    atomic_load(&stats.udp.received),
+		    atomic_load(&stats.udp.echoed),
+		    atomic_load(&stats.udp.bytes),
+		    atomic_load(&stats.udp.truncated),
+		    atomic_load(&stats.udp.port),
+		    atomic_load(&stats.udp.broadcast),
+		    atomic_load(&stats.udp.denied),
+		    atomic_load(&stats.udp.rate),
+		    atomic_load(&stats.udp.send_errors));
 	log_info("stats: %lu active connections, %lu accepted, %llu bytes "
-	    "echoed, %lu waited at the limit, %lu refused",
+	    "echoed, %lu waited at the limit, %lu refused%s",
 	    atomic_load(&stats.active), atomic_load(&stats.accepted),
 	    atomic_load(&stats.bytes_echoed), atomic_load(&stats.waited),
-	    atomic_load(&stats.refused));
+	    atomic_load(&stats.refused), udp);
 }
 
 /* The service manager's timers; ms until they are due again, or -1. */
@@ -115,7 +139,8 @@ static long long
 tick(struct server *s)
 {
 	return notify_tick(&s->notify, s->status, atomic_load(&stats.active),
-	    atomic_load(&stats.accepted));
+	    atomic_load(&stats.accepted), udp_counted() ?
+	    (long long)atomic_load(&stats.udp.echoed) : -1);
 }
 
 void

@@ -15,6 +15,9 @@
 # Held through a fifo, for clients bash cannot be (nc -U, nc in a
 # container): hold_run NAME COMMAND..., hold_say NAME TEXT REPLY WHAT,
 #   hold_close NAME WHAT
+# UDP (a perl socket connected to echod's, so only its answers count):
+#   udp_send IN OUT COUNT QUIET HOST PORT [BIND-HOST [SOURCE-PORT]]
+#   udp_roundtrip IN WHAT HOST PORT, udp_silent IN WHAT HOST PORT [ARGS]
 
 # nc_send INPUT-FILE OUTPUT-FILE [NC-ARGS...]: one nc session with
 # half-close (-N) to 127.0.0.1:$PORT unless NC-ARGS give host and port.
@@ -186,4 +189,83 @@ hold_close() {
 	wait_for 10 '! alive "$_hc"' ||
 	    fail "$2: the client of the held connection $1 still runs 10 s after its half-close"
 	wait "$_hc" 2>/dev/null
+}
+
+# --- UDP ------------------------------------------------------------------------
+
+# The client udp_send runs: one socket, bound where asked and connected to
+# echod's (the kernel then takes only datagrams from there: an answer from
+# another address is not one); sends, then reads until it has COUNT
+# answers or QUIET seconds pass without one.  Prints how many came, and
+# "refused" if an ICMP error said nothing listens there.
+_UDP_CLIENT='
+use strict; use Socket qw(:all);
+my ($in, $out, $count, $quiet, $host, $port, $bhost, $bport) = @ARGV;
+my $v6 = $host =~ /:/;
+my $fam = $v6 ? AF_INET6 : AF_INET;
+sub addr { my ($h, $p) = @_; $v6 ?
+    pack_sockaddr_in6($p, inet_pton(AF_INET6, $h)) :
+    pack_sockaddr_in($p, inet_aton($h)) }
+socket(my $s, $fam, SOCK_DGRAM, 0) or die "socket: $!\n";
+if ($bhost ne "" || $bport) {
+	bind($s, addr($bhost ne "" ? $bhost : $v6 ? "::" : "0.0.0.0",
+	    $bport || 0)) or die "bind $bhost port $bport: $!\n";
+}
+connect($s, addr($host, $port)) or die "connect: $!\n";
+open(my $f, "<", $in) or die "$in: $!\n"; binmode $f;
+my $data = do { local $/; <$f> }; $data = "" unless defined $data;
+for (1 .. $count) { defined(send($s, $data, 0)) or die "send: $!\n" }
+open(my $o, ">", $out) or die "$out: $!\n"; binmode $o;
+my ($got, $rin) = (0, "");
+vec($rin, fileno($s), 1) = 1;
+while ($got < $count) {
+	my $n = select(my $r = $rin, undef, undef, $quiet);
+	next if $n < 0 && $!{EINTR};
+	last if $n <= 0;
+	my $buf;
+	if (!defined(recv($s, $buf, 65536, 0))) {
+		if ($!{ECONNREFUSED}) { print "$got refused\n"; exit 0 }
+		die "recv: $!\n";
+	}
+	print $o $buf; $got++;
+}
+print "$got\n";
+'
+
+# udp_send IN OUT COUNT QUIET HOST PORT [BIND-HOST [SOURCE-PORT]]: sends
+# the bytes of file IN COUNT times, a datagram each, to HOST PORT, from
+# BIND-HOST and SOURCE-PORT when given, and writes what comes back from
+# there to OUT, the answers one after another.  Sets _udp_got to how many
+# came before QUIET seconds went by without one (all COUNT: it stops),
+# and _udp_refused to 1 if the kernel said nothing listens at PORT.
+udp_send() {
+	local res rc
+	res=$(timeout 60 perl -e "$_UDP_CLIENT" -- "$@" 2> "$T/udp.err")
+	rc=$?
+	(( rc == 0 )) && [[ $res =~ ^([0-9]+)( refused)?$ ]] ||
+	    fail "UDP client to $5 port $6 (status $rc): $(head -c 200 "$T/udp.err") $res"
+	_udp_got=${BASH_REMATCH[1]}
+	_udp_refused=0
+	[[ -n ${BASH_REMATCH[2]} ]] && _udp_refused=1
+	return 0
+}
+
+# udp_roundtrip IN WHAT HOST PORT: one datagram of file IN's bytes comes
+# back from HOST PORT within 5 s, byte for byte.
+udp_roundtrip() {
+	udp_send "$1" "$T/udp.out" 1 5 "$3" "$4"
+	(( _udp_got == 1 )) ||
+	    fail "$2: no answer from $3 port $4 within 5 s"
+	cmp -s "$1" "$T/udp.out" ||
+	    fail "$2: the answer differs: sent $(stat -c %s "$1") bytes, got $(_show_file "$T/udp.out")"
+}
+
+# udp_silent IN WHAT HOST PORT [BIND-HOST [SOURCE-PORT]]: a datagram of
+# IN's bytes gets no answer for 1 s (a negative check).
+udp_silent() {
+	local in=$1 what=$2
+	shift 2
+	udp_send "$in" "$T/udp.out" 1 1 "$@"
+	(( _udp_got == 0 )) ||
+	    fail "$what: expected no answer, got $(_show_file "$T/udp.out")"
 }

@@ -11,17 +11,20 @@
 #   run_echod NAME ARGS...      in the foreground; sets _rc
 #   parse_ports                 PORTS from the log's "listening on" lines
 #   instance NAME               several echod processes in one case
+#   parse_udp_ports             UDP_PORTS, the same for udp:// sockets
 # Its log ($LOG):
 #   wait_log, wait_log_re, assert_log, assert_log_re SECONDS TEXT,
 #   assert_no_log TEXT, log_count TEXT
 # Its state:
 #   tasks (_tasks), cpu_ticks (_ticks), stats_until SECONDS ERE,
 #   assert_reloaded SECONDS CONF [N]
-# Addresses: free_port (_port), has_ipv6_loopback
+# Addresses: free_port (_port), free_udp_port (_port), has_ipv6_loopback,
+#   hold_port tcp|udp PORT [reuseport]
 
 PID=		# echod's process id
 PORT=		# the first port echod logged "listening on" for
 PORTS=()	# every port from a "listening on" line, in log order
+UDP_PORTS=()	# the same for "listening on udp://" lines
 ECHOD_STATUS=	# echod's exit status, set by wait_exit / stop_echod
 BASE_TASKS=1	# echod's threads just after start_echod (see tasks)
 
@@ -122,6 +125,17 @@ instance() {
 	PORT=${_inst_port[$1]-}
 	read -r -a PORTS <<< "${_inst_ports[$1]-}"
 	LOG=$T/$1.log
+}
+
+# parse_udp_ports: sets UDP_PORTS from every "listening on udp://" line
+# in the log, in order (the TCP ones are parse_ports').
+parse_udp_ports() {
+	local line re='^<[0-7]>listening on udp://(127\.0\.0\.1|\[::1\]|\[::\]|0\.0\.0\.0):([0-9]+)( \(.*\))?$'
+	UDP_PORTS=()
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] && UDP_PORTS+=("${BASH_REMATCH[2]}")
+	done < "$LOG"
+	return 0
 }
 
 # wait_exit SECONDS: waits for echod to exit; sets ECHOD_STATUS.
@@ -263,6 +277,36 @@ free_port() {
 		return 0
 	done
 	fail "no free TCP port found between 10000 and $low"
+}
+
+# free_udp_port: free_port, but free for UDP as well as TCP.
+free_udp_port() {
+	local i hex
+	for ((i = 0; i < 20; i++)); do
+		free_port
+		printf -v hex ':%04X ' "$_port"
+		grep -qF -- "$hex" /proc/net/udp /proc/net/udp6 2>/dev/null ||
+		    return 0
+	done
+	fail "no port found free for both TCP and UDP"
+}
+
+# hold_port tcp|udp PORT [reuseport]: another process binds 127.0.0.1:PORT
+# (with SO_REUSEPORT if asked) and holds it until the case ends.
+hold_port() {
+	_hp_flag=$T/held.$1.$2
+	perl -MSocket -e '
+		my ($type, $port, $reuse, $flag) = @ARGV;
+		socket(my $s, AF_INET, $type eq "udp" ? SOCK_DGRAM : SOCK_STREAM,
+		    0) or die "socket: $!";
+		!$reuse or setsockopt($s, SOL_SOCKET, SO_REUSEPORT, 1)
+		    or die "reuseport: $!";
+		bind($s, pack_sockaddr_in($port, inet_aton("127.0.0.1")))
+		    or die "bind: $!";
+		open(my $f, ">", $flag) or die; print $f "bound\n"; close $f;
+		sleep 60;' "$1" "$2" "${3-}" "$_hp_flag" 2> "$_hp_flag.err" &
+	wait_for 5 '[[ -s $_hp_flag ]]' ||
+	    fail "a helper could not bind $1 127.0.0.1:$2: $(cat "$_hp_flag.err")"
 }
 
 has_ipv6_loopback() {

@@ -7,6 +7,27 @@
 #   assert_exposure FILE [WHERE]  systemd-analyze security's verdict is at
 #                              most MAX_EXPOSURE
 #   install_tree DIR           what make install needs, in DIR
+#   activate CONF [ARGS...]    echod under systemd-socket-activate
+
+# activate CONF [ARGS...]: runs echod under systemd-socket-activate (with
+# ARGS, such as --datagram) on a free high port of 127.0.0.1, the socket
+# named "echo"; sets PID (of echod, after exec) and APORT.
+activate() {
+	local try conf=$1
+	shift
+	for ((try = 0; try < 10; try++)); do
+		APORT=$(( 20000 + RANDOM % 40000 ))
+		: > "$LOG"
+		env --default-signal systemd-socket-activate "$@" \
+		    -l "127.0.0.1:$APORT" --fdname=echo \
+		    "$ECHOD" -c "$conf" < /dev/null 2> "$LOG" &
+		PID=$!
+		wait_for 5 'grep -q "^Listening on" "$LOG" || ! alive "$PID"'
+		grep -q "^Listening on" "$LOG" && return 0
+		wait "$PID"
+	done
+	fail "systemd-socket-activate could not listen: $(cat "$LOG")"
+}
 
 # notify_listen ADDRESS: receives sd_notify datagrams on ADDRESS (socat
 # UNIX-RECV:PATH or ABSTRACT-RECV:NAME) into $T/notify, a message a line.

@@ -279,6 +279,10 @@ t_thread_stack_size_k() { _golden; }
 t_thread_stack_size_max() { _golden; }
 t_thread_stack_size_not_a_size() { _golden; }
 t_too_many_errors() { _golden; }
+t_udp_rate_above_range() { _golden; }
+t_udp_rate_max() { _golden; }
+t_udp_rate_negative() { _golden; }
+t_udp_rate_zero() { _golden; }
 t_unix_group_empty() { _golden; }
 t_unix_group_name() { _golden; }
 t_unix_group_number() { _golden; }

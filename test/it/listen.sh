@@ -1,8 +1,8 @@
 # Listen values compared by the sockets they mean: reloads that write the
 # same socket another way or move a fixed port to another address, and
 # -t rejecting two values that mean the same socket; the tcp://, udp://
-# and unix: forms, which parse, but which echod does not serve yet
-# (UDP; Unix sockets are test/it/unix.sh's).
+# and unix: forms, which parse (serving them is test/it/udp.sh's and
+# test/it/unix.sh's).
 
 # _listen_conf FILE LISTEN...: an echo config with these listen values.
 _listen_conf() {
@@ -146,15 +146,7 @@ t_reload_rewrite_restores() {
 	printf 'reuse_port = yes\n' >> "$T/echod.conf"
 	start_echod "$T/echod.conf"
 	conn_open c 127.0.0.1 "$p"
-	perl -MSocket -e '
-		socket(my $s, AF_INET, SOCK_STREAM, 0) or die "socket: $!";
-		setsockopt($s, SOL_SOCKET, SO_REUSEPORT, 1) or die "reuseport: $!";
-		bind($s, pack_sockaddr_in($ARGV[0], inet_aton("127.0.0.1")))
-		    or die "bind: $!";
-		open(my $f, ">", $ARGV[1]) or die; print $f "bound\n"; close $f;
-		sleep 60;' "$p" "$T/held" 2> "$T/perl.err" &
-	wait_for 5 '[[ -s $T/held ]]' ||
-	    fail "the helper could not bind 127.0.0.1:$p: $(cat "$T/perl.err")"
+	hold_port tcp "$p" reuseport
 
 	_listen_conf "$T/echod.conf" "127.0.0.1:$p"	# reuse_port = no
 	kill -HUP "$PID"
@@ -233,35 +225,6 @@ t_check_listen_kinds() {
 	(( _rc == 64 )) || fail "-l unix:c.sock: exit status $_rc, want 64"
 	grep -qxF "echod: -l 'unix:c.sock' has a relative path (write unix:/PATH: the working directory is / under systemd)" "$T/lbad.err" ||
 	    fail "-l unix:c.sock: $(head -c 300 "$T/lbad.err")"
-}
-
-# Until they are served, UDP values are refused when the sockets are
-# opened (exit 71, as for a socket that cannot be opened), never served
-# as TCP; a reload to one fails and the old sockets serve on.
-t_listen_udp_unix_refused() {
-	local p
-	free_port
-	p=$_port
-	_listen_conf "$T/udp.conf" "127.0.0.1:0" "udp://127.0.0.1:$p"
-	run_echod udp -c "$T/udp.conf"
-	_expect_status_71 udp "listen = udp://127.0.0.1:$p"
-	grep -qF "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet" "$T/udp.err" ||
-	    fail "no UDP refusal: $(head -c 300 "$T/udp.err")"
-
-	_listen_conf "$T/echod.conf" "127.0.0.1:$p"
-	start_echod "$T/echod.conf"
-	_listen_conf "$T/echod.conf" "127.0.0.1:$p" "udp://127.0.0.1:$p"
-	kill -HUP "$PID"
-	assert_log 5 "reload failed"
-	assert_log 0 "cannot listen on udp://127.0.0.1:$p (listen = udp://127.0.0.1:$p): udp sockets are not supported yet"
-	alive "$PID" || fail "echod exited after the refused reload"
-	roundtrip a a "127.0.0.1:$p after the refused reload" 127.0.0.1 "$p"
-}
-
-# _expect_status_71 NAME WHAT: run_echod's status is 71 (socket error).
-_expect_status_71() {
-	(( _rc == 71 )) ||
-	    fail "$2: exit status $_rc, want 71; stderr: $(head -c 300 "$T/$1.err")"
 }
 
 # _listen_error NAME LINE ERROR LISTEN...: echod -t on a file with these

@@ -284,8 +284,9 @@ _allowed() {
 }
 
 # Every system call echod makes (traced through start-up with the sd_notify
-# watchdog, an echo session, a reload, a stats dump and a stop) is allowed
-# by SystemCallFilter=, and every socket family by RestrictAddressFamilies=.
+# watchdog, an echo session, a UDP datagram, a reload, a stats dump and a
+# stop) is allowed by SystemCallFilter=, and every socket family by
+# RestrictAddressFamilies=.
 t_units_syscalls() {
 	local spid calls=() families=() c bad=() fam
 	# The runtime makes calls of its own, and LeakSanitizer cannot run
@@ -298,7 +299,7 @@ t_units_syscalls() {
 
 	socat -u UNIX-RECV:"$T/notify" - > "$T/notify.out" 2>"$T/socat.err" &
 	wait_for 5 '[[ -S $T/notify ]]' || fail "socat did not create $T/notify"
-	echo_conf "$T/echod.conf"
+	echo_conf "$T/echod.conf" "listen = udp://127.0.0.1:0"
 	printf 'listen = unix:%s\n' "$T/traced.sock" >> "$T/echod.conf"
 	: > "$LOG"
 	NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=200000 \
@@ -318,6 +319,10 @@ t_units_syscalls() {
 	    fail "no WATCHDOG=1 from echod: $(head -c 200 "$T/notify.out")"
 	roundtrip traced traced "echo under strace"
 	roundtrip unix unix "echo over Unix under strace" -U "$T/traced.sock"
+	parse_udp_ports
+	printf 'datagram' > "$T/dgram"
+	udp_roundtrip "$T/dgram" "UDP echo under strace" 127.0.0.1 \
+	    "${UDP_PORTS[0]}"
 	kill -HUP "$PID"
 	assert_reloaded 5 "$T/echod.conf"
 	kill -USR1 "$PID"

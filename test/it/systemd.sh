@@ -66,24 +66,6 @@ t_notify_bad_socket() {
 	    "$T/bad.err" || fail "no NOTIFY_SOCKET error: $(cat "$T/bad.err")"
 }
 
-# activate CONF: runs echod under systemd-socket-activate on a free high
-# port of 127.0.0.1; sets PID (of echod, after exec) and APORT.
-activate() {
-	local try
-	for ((try = 0; try < 10; try++)); do
-		APORT=$(( 20000 + RANDOM % 40000 ))
-		: > "$LOG"
-		env --default-signal systemd-socket-activate \
-		    -l "127.0.0.1:$APORT" --fdname=echo \
-		    "$ECHOD" -c "$1" < /dev/null 2> "$LOG" &
-		PID=$!
-		wait_for 5 'grep -q "^Listening on" "$LOG" || ! alive "$PID"'
-		grep -q "^Listening on" "$LOG" && return 0
-		wait "$PID"
-	done
-	fail "systemd-socket-activate could not listen: $(cat "$LOG")"
-}
-
 t_socket_activation() {
 	need systemd-socket-activate systemd
 	echo_conf "$T/echod.conf"
@@ -110,7 +92,7 @@ t_socket_activation_bad_fd() {
 	: > "$T/plain-file"
 	LISTEN_FDS=1 run_echod bad -c "$T/echod.conf" 3< "$T/plain-file"
 	assert_eq 71 "$_rc" "exit status with a file as LISTEN_FDS descriptor"
-	grep -q "descriptor 3 is not a listening TCP or Unix socket" "$T/bad.err" ||
+	grep -q "descriptor 3 is not a listening TCP, UDP or Unix socket" "$T/bad.err" ||
 	    fail "no error naming descriptor 3: $(cat "$T/bad.err")"
 }
 

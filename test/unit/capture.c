@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "unit.h"
 #include "config.h"
 
@@ -32,6 +33,16 @@ capture_stderr(void (*fn)(void))
 	assert_true(n >= 0);
 	out[n] = '\0';
 	return out;
+}
+
+unsigned
+lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
 }
 
 FILE *

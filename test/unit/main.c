@@ -18,5 +18,6 @@ main(void)
 	failed += run_proto_tests();
 	failed += run_proxy_tests();
 	failed += run_relay_tests();
+	failed += run_udp_tests();
 	return failed != 0;
 }

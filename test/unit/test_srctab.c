@@ -90,17 +90,6 @@ v6_64(uint32_t i, unsigned char key[16])
 	key[7] = (unsigned char)i;
 }
 
-/* How many lines s has. */
-static unsigned
-lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; *s != '\0'; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* The longest chain in t. */
 static size_t
 longest_chain(const struct srctab *t)
@@ -428,7 +417,7 @@ rate_holds_past_the_table_limit(void **state)
 		snprintf(ip, sizeof(ip), "127.0.0.%u", i + 1);
 		assert_int_equal(admit_from(ip), ADMIT_OK);
 	}
-	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+	assert_int_equal(past.admit.rates.table.n, TABLE_MAX);
 
 	/*
 	 * The next sources have no bucket of their own: they share one of
@@ -451,7 +440,7 @@ rate_holds_past_the_table_limit(void **state)
 
 	/* Sources with a bucket keep their own: 127.0.0.1 spent its token. */
 	assert_int_equal(admit_from("127.0.0.1"), ADMIT_RATE);
-	assert_int_equal(past.admit.rates.n, TABLE_MAX);
+	assert_int_equal(past.admit.rates.table.n, TABLE_MAX);
 
 	admit_free(&past.admit);
 	config_unref(past.cfg);
@@ -592,7 +581,7 @@ rate_per_uid(void **state)
 	assert_int_equal(admit_uid(&a, cfg, 1000, &t), ADMIT_RATE);
 	assert_int_equal(admit_uid(&a, cfg, 1001, &t), ADMIT_OK);
 	give_back(&t);
-	assert_int_equal(a.rates.n, 2);
+	assert_int_equal(a.rates.table.n, 2);
 	admit_free(&a);
 	config_unref(cfg);
 }

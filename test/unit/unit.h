@@ -23,6 +23,7 @@ int run_srctab_tests(void);
 int run_proto_tests(void);
 int run_proxy_tests(void);
 int run_relay_tests(void);
+int run_udp_tests(void);
 
 #include <stdio.h>
 
@@ -33,6 +34,9 @@ struct config;
 
 /* The configuration text reads as (the test fails if it is rejected). */
 struct config *config_of_text(const char *text);
+
+/* How many lines s has (its LF characters). */
+unsigned lines(const char *s);
 
 /* Runs fn with stderr on a pipe; returns what it wrote (static). */
 const char *capture_stderr(void (*fn)(void));
