@@ -279,3 +279,29 @@ t_reload_turns_it_on() {
 	conn_expect "$old" $'after\n' 5 "the direct client from before the reload"
 	conn_close "$old"
 }
+
+# A Unix socket's peers may all send headers (its file mode says who may
+# connect): a v2 header names the client there too, and a LOCAL one makes
+# the connection the proxy's own, named by its credentials.
+t_v2_over_unix() {
+	proxy_conf "listen = unix:$T/p.sock"
+	start_echod "$T/echod.conf" -d
+	wait_for 5 '[[ -S $T/p.sock ]]' || fail "no socket file $T/p.sock"
+	v2 PROXY 192.0.2.7 5000
+	{ printf "$_b"; printf 'over unix\n'; } > "$T/relay.in"
+	nc_send "$T/relay.in" "$T/relay.out" -U "$T/p.sock"
+	assert_file "$T/relay.out" $'over unix\n' "the bytes after a v2 header on a Unix socket"
+	assert_log_re 5 '^<6>192\.0\.2\.7:5000: connected via proxy unix:pid=[0-9]+,uid=[0-9]+,gid=[0-9]+ \(1 active\)$'
+	assert_log_re 5 '^<6>192\.0\.2\.7:5000: closed after [0-9.]+ s, 10 bytes in, 10 bytes out$'
+	v2 LOCAL
+	{ printf "$_b"; printf 'check\n'; } > "$T/relay.in"
+	nc_send "$T/relay.in" "$T/relay.out" -U "$T/p.sock"
+	assert_file "$T/relay.out" $'check\n' "a LOCAL connection on a Unix socket"
+	assert_log_re 5 "^<7>unix:pid=[0-9]+,uid=$(id -u),gid=[0-9]+: connected \\(1 active; the proxy.s own, PROXY LOCAL\\)\$"
+	# Without a header, a Unix peer is closed unechoed, as a proxy is.
+	printf 'no header\n' > "$T/bad.in"
+	timeout 10 nc -N -U "$T/p.sock" < "$T/bad.in" > "$T/bad.out" 2>/dev/null
+	[[ ! -s $T/bad.out ]] ||
+	    fail "a Unix peer without a header got $(_show_file "$T/bad.out")"
+	assert_log_re 5 '^<4>unix:pid=[0-9]+,uid=[0-9]+,gid=[0-9]+: closed for its PROXY header: '
+}
