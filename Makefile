@@ -1,4 +1,4 @@
-# echod: a thread-per-connection TCP echo/talk daemon.
+# echod: a thread-per-connection echo/talk daemon (TCP, UDP, Unix sockets).
 #
 #   make          build ./echod
 #   make run      build and run in the foreground on 127.0.0.1:7007

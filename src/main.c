@@ -1,5 +1,6 @@
 /*
- * echod: a TCP echo and talk daemon, one thread per connection.
+ * echod: an echo and talk daemon, one thread per connection (and one per
+ * UDP socket).
  *
  * The life of the daemon, in order: parse the command line, load the
  * configuration, open the listening sockets (or take them from systemd),
