@@ -113,6 +113,7 @@ static struct {
 	uint64_t bytes, msgs, sends, served, opened, late;
 	uint64_t err[E_KINDS], shown;
 	int64_t first_max;
+	int64_t connect_max;	/* the slowest handshake: the kernel's part */
 	struct hist lat;
 	struct srvstat s0, s1, speak;
 	struct meminfo m0, m1;
@@ -577,6 +578,8 @@ connected(struct conn *c, int64_t now)
 		return;
 	}
 	c->t_prog = now;
+	if (now - c->t_msg > R.connect_max)
+		R.connect_max = now - c->t_msg;
 	if (R.scen == STREAM) {
 		c->target = R.count ? R.count : UINT64_MAX;
 		set_state(c, BUSY);
@@ -991,9 +994,10 @@ report(int64_t end)
 	}
 	if (R.scen != STREAM)
 		printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
-		    "first_max_us=%.1f", hist_us(&R.lat, 0.5),
-		    hist_us(&R.lat, 0.99), hist_us(&R.lat, 0.999),
-		    (double)R.lat.max / 1e3, (double)R.first_max / 1e3);
+		    "first_max_us=%.1f connect_max_us=%.1f",
+		    hist_us(&R.lat, 0.5), hist_us(&R.lat, 0.99),
+		    hist_us(&R.lat, 0.999), (double)R.lat.max / 1e3,
+		    (double)R.first_max / 1e3, (double)R.connect_max / 1e3);
 	printf(" served=%llu errors=%llu", (unsigned long long)R.served,
 	    (unsigned long long)errors());
 	for (i = 0; i < E_KINDS; i++)

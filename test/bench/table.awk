@@ -134,7 +134,9 @@ END {
 
 	# Each family's rows: "label=key=how" separated by ";".
 	rows["stream"] = "MB/s=mb_per_s=ratio"
-	rows["pingpong"] = "msgs/s=msgs_per_s=ratio;" LAT ";p99.9 us=p999_us=ratio;max us=max_us=ratio"
+	rows["pingpong"] = "msgs/s=msgs_per_s=ratio;" LAT \
+	    ";p99.9 us=p999_us=ratio;max us=max_us=ratio" \
+	    ";first message max us=first_max_us=ratio"
 	rows["churn"] = "connections/s=conns_per_s=ratio;" LAT
 	rows["hold"] = "served=served=plain;ramp s=ramp_s=ratio;" LAT ";max us=max_us=ratio"
 	header("metric (higher is better: /s; lower: us)")
