@@ -26,6 +26,7 @@ struct session {
 	struct config *cfg;	/* the configuration it started with */
 	char peer[ADDR_STRLEN];
 	unsigned long long bytes_in, bytes_out;
+	unsigned reads;		/* successful receives, up to the busy one */
 	/* When it last moved a byte (clock_coarse_ms); main reads it. */
 	atomic_llong active_ms;
 	/* Why it ended, when not the client's doing; main sets it too. */

@@ -7,7 +7,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "priority.h"
 #include "proto.h"
 #include "stats.h"
 
@@ -177,24 +177,6 @@ conn_end(struct conn *c)
 		log_error("wake-up eventfd: %s", strerror(errno));
 }
 
-/*
- * Workers run as SCHED_BATCH: a worker woken by its client's bytes does
- * not preempt the one running, so each runs until it blocks, fewer
- * switches are made, and none pays for the others' cache misses.  The
- * main thread stays SCHED_OTHER and still preempts them at once when a
- * new client arrives, so accepting does not wait for the workers.
- */
-static void
-run_as_batch(struct conn *c)
-{
-	static const struct sched_param sp = { .sched_priority = 0 };
-	int err = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-
-	if (err != 0)
-		log_debug("%s: cannot run as SCHED_BATCH: %s", c->sess.peer,
-		    strerror(err));
-}
-
 static void *
 conn_main(void *arg)
 {
@@ -202,7 +184,7 @@ conn_main(void *arg)
 	const struct config *cfg = c->sess.cfg;
 	const char *why;
 
-	run_as_batch(c);
+	priority_worker_start(c->sess.peer);
 	if (c->gate.fn != NULL && !c->gate.fn(c->gate.ctx, c)) {
 		conn_end(c);
 		return NULL;

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "priority.h"
 #include "stats.h"
 
 /* n bytes came in (n > 0), or the read failed: count it, or say why. */
@@ -20,6 +21,10 @@ static ssize_t
 received(struct session *s, ssize_t n)
 {
 	if (n > 0) {
+		/* A client that came back for more: see priority.c. */
+		if (s->reads < PRIORITY_BUSY_READS &&
+		    ++s->reads == PRIORITY_BUSY_READS)
+			priority_worker_busy(s->peer);
 		s->bytes_in += (unsigned long long)n;
 		atomic_store_explicit(&s->active_ms, clock_coarse_ms(),
 		    memory_order_relaxed);
