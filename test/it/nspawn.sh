@@ -314,6 +314,28 @@ _uid_dynamic() {
 	    fail "the main process's capabilities are not just CAP_NET_BIND_SERVICE: $line"
 }
 
+# _ct_sched PID: under the unit's sandbox too, the held connection's
+# worker, its client back for a second read, runs as SCHED_BATCH at nice
+# 19 (priority.c), and the main thread as started (fields 19 and 41 of
+# each thread's stat, counted after the name's closing parenthesis).
+_ct_sched() {
+	local line tid rest f behind=0
+	in_ct sh -c 'cat /proc/"$1"/task/*/stat' sh "$1" > "$T/tstat" 2>&1 ||
+	    fail "cannot read echod's threads in the container: $(head -c 200 "$T/tstat")"
+	while IFS= read -r line; do
+		tid=${line%% *} rest=${line##*) }
+		read -ra f <<< "$rest"
+		if [[ $tid == "$1" ]]; then
+			[[ ${f[16]} == 0 && ${f[38]} == 0 ]] ||
+			    fail "the main thread runs at nice ${f[16]}, policy ${f[38]} (want 0, 0)"
+		elif [[ ${f[16]} == 19 && ${f[38]} == 3 ]]; then
+			behind=$(( behind + 1 ))
+		fi
+	done < "$T/tstat"
+	(( behind == 1 )) ||
+	    fail "$behind threads run as SCHED_BATCH at nice 19 with one busy client (want 1): $(cut -c1-60 "$T/tstat" | tr '\n' ' ')"
+}
+
 t_service() {
 	local pid reloads bad_line restarts
 	_ct_prereq
@@ -356,6 +378,8 @@ t_service() {
 	prop MainPID
 	pid=$_p
 	_uid_dynamic "$pid"
+	hold_say a $'two\n' $'two\n' "a second echo on the held connection"
+	_ct_sched "$pid"
 
 	STEP="kill -s USR1"
 	sc kill --kill-who=main -s USR1 echod.service

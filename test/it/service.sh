@@ -288,7 +288,7 @@ _allowed() {
 # stop) is allowed by SystemCallFilter=, and every socket family by
 # RestrictAddressFamilies=.
 t_units_syscalls() {
-	local spid calls=() families=() c bad=() fam
+	local spid calls=() families=() c bad=() fam fd
 	# The runtime makes calls of its own, and LeakSanitizer cannot run
 	# under ptrace.
 	skip_sanitized "the sanitizer runtime's system calls are not echod's, and it cannot be traced"
@@ -318,6 +318,14 @@ t_units_syscalls() {
 	wait_for 5 'grep -q "^WATCHDOG=1" "$T/notify.out"' ||
 	    fail "no WATCHDOG=1 from echod: $(head -c 200 "$T/notify.out")"
 	roundtrip traced traced "echo under strace"
+	# A client back for a second read: its worker moves behind the main
+	# thread (priority.c, setpriority).
+	conn_open fd
+	conn_send "$fd" "first"
+	conn_expect "$fd" "first" 5 "a first echo under strace"
+	conn_send "$fd" "second"
+	conn_expect "$fd" "second" 5 "a second echo under strace"
+	conn_close "$fd"
 	roundtrip unix unix "echo over Unix under strace" -U "$T/traced.sock"
 	parse_udp_ports
 	printf 'datagram' > "$T/dgram"
@@ -335,6 +343,8 @@ t_units_syscalls() {
 
 	mapfile -t calls < <(sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$T/trace" | sort -u)
 	(( ${#calls[@]} > 10 )) || fail "strace recorded too little: $(head -n 3 "$T/trace")"
+	[[ " ${calls[*]} " == *" setpriority "* ]] ||
+	    fail "no setpriority() in the trace: the busy worker's path was not taken"
 	_allowed "$_svc"
 	for c in "${calls[@]}"; do
 		[[ -n ${_ok[$c]-} ]] || bad+=("$c")
