@@ -1,7 +1,8 @@
-# How echod's threads are scheduled (conn.c): workers as SCHED_BATCH at
-# nice 19, the main thread as it was started, so that busy workers cannot
-# keep it from accepting.  What that buys is measured by make bench
-# (pingpong-500, first_max); this checks the settings themselves.
+# How echod's threads are scheduled (priority.c): workers as SCHED_BATCH,
+# busy ones (a second read) at nice 19, the main thread as it was
+# started, so that busy workers cannot keep it from accepting.  What that
+# buys is measured by make bench (pingpong-500, the first message's max);
+# this checks the settings themselves.
 
 SCHED_OTHER=0 SCHED_BATCH=3
 
@@ -9,7 +10,7 @@ SCHED_OTHER=0 SCHED_BATCH=3
 # (fields 19 and 41; the name in field 2 may hold spaces, so the fields
 # are counted after its closing parenthesis).
 _sched() {
-	local stat rest
+	local stat rest f
 	stat=$(< "/proc/$PID/task/$1/stat") || fail "cannot read thread $1's stat"
 	rest=${stat##*) }
 	read -ra f <<< "$rest"
